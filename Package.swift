@@ -1,0 +1,45 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Release binaries carry the Swift runtime statically, so the image needs only glibc and libmnl.
+let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+
+let package = Package(
+    name: "dstack-vpn",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vpn-init", targets: ["vpn-init"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+    ],
+    targets: [
+        // C and system libraries.
+        .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        .target(name: "CSupervisor"),
+        .target(name: "CSystemShims"),
+
+        // Pure libraries: no root, no kernel needed to build or test them.
+        .target(name: "SystemCalls", dependencies: ["CSystemShims"]),
+        .target(name: "VPNLog"),
+        .target(name: "WireGuard", dependencies: [
+            "SystemCalls", "CSystemShims",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
+        .target(name: "Supervisor", dependencies: ["CSupervisor", "SystemCalls", "VPNLog"]),
+
+        // Thin executables.
+        .executableTarget(
+            name: "vpn-init",
+            dependencies: ["Config", "WireGuard", "Supervisor", "VPNLog", "SystemCalls"],
+            linkerSettings: staticStdlib
+        ),
+
+        .testTarget(name: "WireGuardTests", dependencies: ["WireGuard"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard"]),
+        .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
+        .testTarget(name: "BlackBoxTests", dependencies: ["WireGuard"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

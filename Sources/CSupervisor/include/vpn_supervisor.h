@@ -1,0 +1,3 @@
+#ifndef VPN_SUPERVISOR_H
+#define VPN_SUPERVISOR_H
+#endif

@@ -1,0 +1,1 @@
+#include "vpn_system.h"
