@@ -37,9 +37,7 @@ let package = Package(
         ),
 
         .testTarget(name: "WireGuardTests", dependencies: ["WireGuard"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard"]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
-        .testTarget(name: "BlackBoxTests", dependencies: ["WireGuard"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `vpn-init --help` and the help of each subcommand.
+enum Help {
+    static let overview = """
+        vpn-init: PID 1 of the dstack-vpn image. Brings up a WireGuard tunnel from environment
+        variables, supervises its helpers and an optional main command, and undoes it all on SIGTERM.
+
+        USAGE:
+          vpn-init [--] [CMD [ARGS...]]     run as init; CMD starts once the tunnel is ready
+          vpn-init genkey                   print a new private key (base64), like `wg genkey`
+          vpn-init pubkey                   read a private key on stdin, print its public key
+          vpn-init render                   print the WireGuard config boot would apply (wg-quick format)
+          vpn-init version                  print the version
+          vpn-init help [COMMAND]           print this help, or a command's
+
+        Configuration comes from WG_* and VPN_* environment variables (see README.md); an invalid
+        value exits 78 with one line per problem naming the variable.
+
+        EXIT CODES:
+          0 clean shutdown   78 invalid configuration   69 WireGuard unavailable
+          64 bad command line   CMD's status when it exits (128+N if killed by signal N)   1 other failure
+        """
+
+    static let commands: [String: String] = [
+        "genkey": """
+            USAGE: vpn-init genkey
+
+            Prints a new random Curve25519 private key in base64, clamped as `wg genkey` does.
+            Keep it secret: store it with mode 0600.
+            """,
+        "pubkey": """
+            USAGE: vpn-init pubkey < privatekey
+
+            Reads a base64 private key on standard input and prints the matching public key, like
+            `wg pubkey`. Exits 1 when the input is not a key.
+            """,
+        "render": """
+            USAGE: vpn-init render
+
+            Validates the environment and prints, in wg-quick format, the WireGuard configuration
+            boot would apply: [Interface] Address, ListenPort, MTU, PrivateKey, and a [Peer] per
+            configured peer. The output contains the private key: treat it as a secret.
+            Like boot, it generates $VPN_DATA_DIR/privatekey on first use; it changes nothing else.
+            Peer keys given by PUBLIC_KEY_FILE must exist already (boot waits for them; render does not).
+            Exit codes: 0, 78 invalid configuration or key file, 1 other failure.
+            """,
+        "version": "USAGE: vpn-init version\n\nPrints the version of vpn-init.",
+        "help": "USAGE: vpn-init help [COMMAND]\n\nPrints the overview, or the help of COMMAND.",
+    ]
+
+    /// Prints the overview or a command's help to stdout.
+    static func run(_ arguments: [String]) -> Int32 {
+        guard let name = arguments.first else {
+            print(overview)
+            return 0
+        }
+        guard let text = commands[name] else {
+            return usageError("no help for unknown command \"\(name)\"", exitNow: false)
+        }
+        print(text)
+        return 0
+    }
+
+    /// Reports a command-line mistake on stderr; exit code 64 (EX_USAGE).
+    @discardableResult
+    static func usageError(_ message: String, exitNow: Bool = true) -> Int32 {
+        printError("vpn-init: \(message)\nRun \"vpn-init --help\" for usage.")
+        if exitNow { exit(64) }
+        return 64
+    }
+}
