@@ -1,0 +1,126 @@
+/// One thing wrong with the environment: the variable and why, e.g.
+/// `WG_PEER_B_ENDPOINT: missing port in "node-b"`.
+///
+/// `reason` never holds key material: values of `WG_PRIVATE_KEY` and `*_KEY` variables are never
+/// quoted. `description` escapes control characters, so a hostile value cannot forge a line.
+public struct ConfigProblem: Equatable, Sendable, CustomStringConvertible {
+    /// The environment variable at fault (for a missing one, the one to set).
+    public var variable: String
+    /// Why, in words that follow the variable's name.
+    public var reason: String
+
+    public init(variable: String, reason: String) {
+        self.variable = variable
+        self.reason = reason
+    }
+
+    public var description: String { "\(Display.name(variable)): \(Display.escaped(reason))" }
+}
+
+/// Every problem found in the environment, in the order of the variables' names (the problems
+/// of one variable in the order they were found). `description` has one line per problem.
+public struct ConfigErrors: Error, Equatable, Sendable, CustomStringConvertible {
+    public var problems: [ConfigProblem]
+
+    public init(problems: [ConfigProblem]) { self.problems = problems }
+
+    /// The variables named by the problems, each once, in order.
+    public var variables: [String] {
+        var seen = Set<String>()
+        return problems.map(\.variable).filter { seen.insert($0).inserted }
+    }
+
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// One thing wrong in a wg-quick file: `/data/wg0.conf:7: PublicKey: not a valid base64 key`.
+/// Key values are never quoted.
+public struct ConfigFileProblem: Equatable, Sendable, CustomStringConvertible {
+    /// The file's path as given to the parser.
+    public var file: String
+    /// The 1-based line number.
+    public var line: Int
+    /// The key of that line (`PublicKey`), or nil for a problem with the line itself.
+    public var key: String?
+    /// Why, in words that follow the key.
+    public var reason: String
+
+    public init(file: String, line: Int, key: String?, reason: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.reason = reason
+    }
+
+    public var description: String {
+        let prefix = "\(Display.escaped(file)):\(line): "
+        guard let key else { return prefix + Display.escaped(reason) }
+        return prefix + "\(Display.name(key)): \(Display.escaped(reason))"
+    }
+}
+
+/// Every problem found in a wg-quick file, in line order; one line per problem.
+public struct ConfigFileErrors: Error, Equatable, Sendable, CustomStringConvertible {
+    public var problems: [ConfigFileProblem]
+
+    public init(problems: [ConfigFileProblem]) { self.problems = problems }
+
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// How user-supplied text is shown in messages: quoted, control characters escaped, and cut
+/// short when huge, so a 1 MB value gives a one-line message of bounded length.
+enum Display {
+    /// At most this many characters of a value are shown.
+    static let maximumShown = 64
+
+    /// `"value"` with `"`, `\` and control characters escaped and long values shortened.
+    static func quoted(_ value: some StringProtocol) -> String {
+        var scalars = Substring(value).unicodeScalars
+        var suffix = ""
+        if scalars.count > maximumShown {
+            suffix = "... (\(value.utf8.count) bytes)"
+            scalars = scalars.prefix(maximumShown)
+        }
+        return "\"" + escape(scalars, quotes: true) + "\"" + suffix
+    }
+
+    /// A variable or key name: as is when plain, else escaped and shortened like a value.
+    static func name(_ name: String) -> String {
+        let plain = name.utf8.count <= maximumShown
+            && name.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7f }
+        return plain ? name : quoted(name)
+    }
+
+    /// Text with control characters escaped (`\n`, `\u{1b}`), for whole messages.
+    static func escaped(_ text: String) -> String {
+        let needsWork = text.unicodeScalars.contains { isControl($0) }
+        return needsWork ? escape(Substring(text).unicodeScalars, quotes: false) : text
+    }
+
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (scalar.value >= 0x7f && scalar.value < 0xa0)
+            || scalar.value == 0x2028 || scalar.value == 0x2029
+    }
+
+    private static func escape(_ scalars: Substring.UnicodeScalarView, quotes: Bool) -> String {
+        var out = ""
+        for scalar in scalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\"" where quotes: out += "\\\""
+            case "\\" where quotes: out += "\\\\"
+            default:
+                if isControl(scalar) {
+                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+}
