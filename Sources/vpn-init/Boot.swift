@@ -1,28 +1,73 @@
+import Config
+import SystemCalls
 import VPNLog
+import WireGuard
 
-/// What boot needs before the supervisor starts: the validated settings.
+/// What boot has established before the tunnel comes up: the validated configuration and the
+/// node's private key.
 struct BootSettings: Sendable {
+    var config: VPNConfig
+    var privateKey: WireGuardKey
     /// Seconds children get between SIGTERM and SIGKILL (`VPN_SHUTDOWN_GRACE`).
-    var shutdownGrace: Double
+    var shutdownGrace: Double { config.shutdownGrace }
 }
 
-/// A boot step that failed, with the exit code DESIGN.md assigns to it.
+/// A boot step that failed, with the exit code DESIGN.md assigns to it and one line per problem.
 struct BootFailure: Error, CustomStringConvertible {
     var exitCode: Int32
     var lines: [String]
+
+    init(exitCode: Int32, lines: [String]) {
+        self.exitCode = exitCode
+        self.lines = lines
+    }
+
+    init(exitCode: Int32, _ line: String) {
+        self.init(exitCode: exitCode, lines: [line])
+    }
+
     var description: String { lines.joined(separator: "\n") }
+
+    /// Logs every line at error level.
+    func log() {
+        for line in lines { Log.error(line) }
+    }
 }
 
 enum Boot {
-    /// Validates the environment and prepares the node (keys, config). Writes nothing on error.
-    static func prepare(environment: [String: String]) throws(BootFailure) -> BootSettings {
-        var grace = 8.0
-        if let text = environment["VPN_SHUTDOWN_GRACE"] {
-            guard let value = Double(text), value >= 0, value <= 3600 else {
-                throw BootFailure(exitCode: 78, lines: ["VPN_SHUTDOWN_GRACE: \"\(text)\" is not a number of seconds 0-3600"])
-            }
-            grace = value
+    /// Validates the environment, then loads (or on first boot creates) the node's key, and,
+    /// when `exportPublicKey` is set, writes `WG_PUBLIC_KEY_EXPORT`. Nothing is written when the
+    /// configuration is invalid.
+    static func prepare(environment: [String: String], exportPublicKey: Bool = true) throws(BootFailure) -> BootSettings {
+        let config: VPNConfig
+        do {
+            config = try VPNConfig.parse(environment: environment)
+        } catch {
+            throw BootFailure(exitCode: 78, lines: error.problems.map(\.description))
         }
-        return BootSettings(shutdownGrace: grace)
+        Log.level = config.logLevel
+        let privateKey = try loadPrivateKey(config)
+        if exportPublicKey, let path = config.publicKeyExport {
+            do {
+                try Config.exportPublicKey(privateKey.publicKey(), to: path)
+            } catch {
+                throw BootFailure(exitCode: 1, "WG_PUBLIC_KEY_EXPORT: \(error)")
+            }
+        }
+        return BootSettings(config: config, privateKey: privateKey)
+    }
+
+    /// The inline `WG_PRIVATE_KEY`, or the key file's key, generated on first boot.
+    static func loadPrivateKey(_ config: VPNConfig) throws(BootFailure) -> WireGuardKey {
+        switch config.privateKey {
+        case .inline(let key):
+            return key
+        case .file(let path):
+            do {
+                return try KeyStore(privateKeyPath: path).loadOrCreate().key
+            } catch {
+                throw BootFailure(exitCode: error.exitCode, "WG_PRIVATE_KEY_FILE: \(error)")
+            }
+        }
     }
 }

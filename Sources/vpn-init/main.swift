@@ -16,8 +16,8 @@ case "genkey":
     exit(KeyCommands.genkey(Array(arguments.dropFirst())))
 case "pubkey":
     exit(KeyCommands.pubkey(Array(arguments.dropFirst())))
-case "render" where false:
-    exit(0)
+case "render":
+    exit(RenderCommand.run(Array(arguments.dropFirst())))
 case "version", "--version":
     print("vpn-init \(vpnInitVersion)")
     exit(0)
