@@ -1,9 +1,6 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Release binaries carry the Swift runtime statically, so the image needs only glibc and libmnl.
-let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
-
 let package = Package(
     name: "dstack-vpn",
     platforms: [.macOS(.v14)],
@@ -32,8 +29,7 @@ let package = Package(
         // Thin executables.
         .executableTarget(
             name: "vpn-init",
-            dependencies: ["Config", "WireGuard", "Supervisor", "VPNLog", "SystemCalls"],
-            linkerSettings: staticStdlib
+            dependencies: ["Config", "WireGuard", "Supervisor", "VPNLog", "SystemCalls"]
         ),
 
         .testTarget(name: "WireGuardTests", dependencies: ["WireGuard"]),
