@@ -27,7 +27,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
-        .target(name: "Supervisor", dependencies: ["CSupervisor", "SystemCalls", "VPNLog"]),
+        .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
 
         // Thin executables.
         .executableTarget(
@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard"]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
         .testTarget(name: "BlackBoxTests", dependencies: ["WireGuard"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor"]),
     ],
     swiftLanguageModes: [.v6]
 )
