@@ -25,6 +25,10 @@ public struct MonotonicInstant: Comparable, Hashable, Sendable, CustomStringConv
         MonotonicInstant(sinceOrigin: lhs.sinceOrigin + rhs)
     }
 
+    public static func - (lhs: MonotonicInstant, rhs: Duration) -> MonotonicInstant {
+        MonotonicInstant(sinceOrigin: lhs.sinceOrigin - rhs)
+    }
+
     public static func - (lhs: MonotonicInstant, rhs: MonotonicInstant) -> Duration { lhs.sinceOrigin - rhs.sinceOrigin }
 
     public var description: String { DurationText.format(sinceOrigin) }

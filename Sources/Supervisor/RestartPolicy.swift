@@ -8,7 +8,7 @@ public enum RestartPolicy: String, Sendable, CaseIterable {
     case never
 
     /// Whether a child that ended with `status` is started again.
-    public func restarts(after status: ExitStatus) -> Bool {
+    public func restarts(after status: TerminationStatus) -> Bool {
         switch self {
         case .always: true
         case .onFailure: !status.isSuccess

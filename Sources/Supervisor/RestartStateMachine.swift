@@ -38,7 +38,7 @@ public struct RestartStateMachine: Sendable {
     /// Restarts in the current crash loop (reset when the child ran `backoff.healthyAfter`).
     public private(set) var restarts = 0
     /// The last exit status, if it ever exited.
-    public private(set) var lastStatus: ExitStatus?
+    public private(set) var lastStatus: TerminationStatus?
 
     public init(policy: RestartPolicy, backoff: Backoff = .standard) {
         self.policy = policy
@@ -66,7 +66,7 @@ public struct RestartStateMachine: Sendable {
 
     /// The child's process ended with `status` at `now`.
     public mutating func exited<Generator: RandomNumberGenerator>(
-        _ status: ExitStatus, at now: MonotonicInstant, using generator: inout Generator
+        _ status: TerminationStatus, at now: MonotonicInstant, using generator: inout Generator
     ) -> ExitAction {
         lastStatus = status
         switch state {

@@ -295,7 +295,7 @@ public final class Supervisor {
     }
 
     private func route(pid: pid_t, waitStatus: Int32, at now: MonotonicInstant) {
-        guard let status = ExitStatus(waitStatus: waitStatus) else { return }
+        guard let status = TerminationStatus(waitStatus: waitStatus) else { return }
         guard let child = children.first(where: { $0.pid == pid }) else {
             Log.debug("orphan reaped", ("pid", pid), ("status", status))
             return
@@ -312,7 +312,7 @@ public final class Supervisor {
         }
     }
 
-    private func logExit(_ child: ChildRecord, status: ExitStatus?, action: RestartStateMachine.ExitAction, pid: pid_t? = nil) {
+    private func logExit(_ child: ChildRecord, status: TerminationStatus?, action: RestartStateMachine.ExitAction, pid: pid_t? = nil) {
         let name = ("name", child.spec.name as Any?)
         switch action {
         case .restart(let delay, let restarts):

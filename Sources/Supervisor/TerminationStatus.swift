@@ -6,7 +6,7 @@ import Musl
 #endif
 
 /// How a child process ended, decoded from a `waitpid` status.
-public enum ExitStatus: Equatable, Hashable, Sendable, CustomStringConvertible {
+public enum TerminationStatus: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// The process called `exit` with this code (0-255).
     case exited(Int32)
     /// The process was killed by this signal.
