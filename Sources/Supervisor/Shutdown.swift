@@ -23,10 +23,9 @@ extension Supervisor {
             // Pending restarts are dropped; running children are signalled in turn below.
             _ = child.machine.stop()
         }
-        advanceShutdown()
     }
 
-    /// Takes the next shutdown step that is possible now.
+    /// Takes the next shutdown step that is possible now; the loop calls it on every turn.
     func advanceShutdown() {
         guard let current = shutdown, exitCode == nil else { return }
         reap()
@@ -64,7 +63,6 @@ extension Supervisor {
             signalGroup(of: child, SIGKILL)
         }
         if configuration.reaping == .allProcesses { signalOrphans(SIGKILL) }
-        advanceShutdown()
     }
 
     /// Runs the teardown steps in reverse order and ends the loop.

@@ -121,12 +121,14 @@ public final class Supervisor {
     /// Runs until shutdown is complete; returns the exit code: the main command's status when it
     /// exited on its own, else the one given with the shutdown (0 for a signal).
     public func run() -> Int32 {
-        while exitCode == nil {
+        while true {
+            // Shutdown steps run here, at the top of the loop, never nested in reaping or in a
+            // callback.
+            if shutdown != nil { advanceShutdown() }
+            if let exitCode { return exitCode }
             waitForEvents()
             runDueTimers(at: .now())
-            if shutdown != nil { advanceShutdown() }
         }
-        return exitCode ?? 1
     }
 
     private func add(_ child: ChildRecord) {
