@@ -94,17 +94,17 @@ extension Supervisor {
             return
         }
         let supervised = Set(children.map(\.pid).filter { $0 != 0 })
-        for pid in Orphans.children(of: getpid()) where !supervised.contains(pid) {
+        for pid in ProcessTable.children(of: getpid()) where !supervised.contains(pid) {
             Log.debug("orphan signalled", ("pid", pid), ("signal", SignalName.of(signal)))
             _ = kill(pid, signal)
         }
     }
 }
 
-/// Finding a process's children in /proc (proc(5): field 4 of /proc/PID/stat is the parent).
-enum Orphans {
-    /// The process IDs whose parent is `parent`.
-    static func children(of parent: pid_t) -> [pid_t] {
+/// Processes as /proc lists them (proc(5)).
+public enum ProcessTable {
+    /// The IDs of the processes whose parent is `parent` (field 4 of /proc/PID/stat).
+    public static func children(of parent: pid_t) -> [pid_t] {
         guard let directory = opendir("/proc") else { return [] }
         defer { closedir(directory) }
         var found: [pid_t] = []
@@ -118,9 +118,9 @@ enum Orphans {
         return found
     }
 
-    /// The parent ID in a /proc/PID/stat line: `PID (COMM) STATE PPID ...`; COMM may hold spaces
+    /// The parent ID in a /proc/PID/stat line, `PID (COMM) STATE PPID ...`; COMM may hold spaces
     /// and parentheses, so fields are counted after the last `)`.
-    static func parentID(statLine: String) -> pid_t? {
+    public static func parentID(statLine: String) -> pid_t? {
         guard let close = statLine.lastIndex(of: ")") else { return nil }
         let fields = statLine[statLine.index(after: close)...].split(separator: " ")
         return fields.count >= 2 ? pid_t(fields[1]) : nil

@@ -177,6 +177,22 @@ final class Recorder {
         #expect(supervisor.run() == code)
     }
 
+    @Test(arguments: [(RestartPolicy.onFailure, "exit 0"), (.never, "exit 1")])
+    func aChildThePolicyDoesNotRestartStaysStopped(policy: RestartPolicy, script: String) {
+        let supervisor = makeSupervisor()
+        supervisor.start(ChildSpec(
+            name: "once", arguments: ["/bin/sh", "-c", "echo ran >> \"$DIR/runs\"; \(script)"],
+            environment: environment, restart: policy))
+        poll(supervisor) {
+            guard supervisor.pid(of: "once") == nil, lines("runs").count == 1 else { return false }
+            // Past the first restart delay (at most 100 ms), nothing was started again.
+            supervisor.schedule(after: .milliseconds(400)) { supervisor.requestShutdown(reason: "test") }
+            return true
+        }
+        #expect(supervisor.run() == 0)
+        #expect(lines("runs") == ["ran"])
+    }
+
     @Test func shutdownCancelsAPendingRestart() {
         let supervisor = makeSupervisor()
         let recorder = Recorder()
