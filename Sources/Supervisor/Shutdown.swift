@@ -8,8 +8,9 @@ import Musl
 
 // Shutdown: children stop one at a time in reverse start order (SIGTERM to each process group,
 // the main command getting the signal vpn-init received), then orphans left in the container;
-// when the grace period ends, or a second SIGTERM/SIGINT comes, everything left gets SIGKILL.
-// Then the teardown steps run in reverse order and the loop ends.
+// when the grace period ends, or a SIGTERM/SIGINT comes while shutting down (a second one, or
+// the first after the main command exited), everything left gets SIGKILL. Then the teardown
+// steps run in reverse order and the loop ends.
 extension Supervisor {
     /// The longest wait for processes to disappear after SIGKILL (one stuck in the kernel).
     static let killWait: Duration = .seconds(2)

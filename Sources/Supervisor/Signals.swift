@@ -10,7 +10,9 @@ import Musl
 /// The signal mask of an init process and the descriptor its signals are read from.
 public enum InitSignals {
     /// Signals the kernel raises for a fault in the running code; they stay unblocked so a crash
-    /// still kills vpn-init instead of leaving it hung.
+    /// still kills vpn-init instead of leaving it hung. (The kernel drops signals with the
+    /// default action that other processes send to PID 1, so `kill -SEGV 1` does nothing; blocked
+    /// signals are queued instead, for the signalfd: kernel/signal.c, sig_task_ignored.)
     public static let faults: [Int32] = [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS]
 
     /// Signals passed on to the main command's process group.

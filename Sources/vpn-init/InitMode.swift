@@ -9,6 +9,11 @@
 //
 // It never returns: it exits with 0 after a SIGTERM/SIGINT shutdown, the main command's status
 // when that exits on its own (128+N when killed by signal N), or Boot's exit code on failure.
+//
+// Boot steps that need the supervisor get it by passing `supervisor` to `Boot.prepare`:
+// `supervisor.start(ChildSpec(name:arguments:environment:restart:afterStart:))` for a process
+// kept running (afterStart runs after every start, e.g. to configure a restarted wireguard-go),
+// `supervisor.addTeardown("nft table") { ... }` for undo steps run in reverse order at shutdown.
 
 import Supervisor
 import SystemCalls
@@ -44,18 +49,20 @@ enum InitMode {
             fail("cannot read signals", error)
         }
 
+        // The supervisor exists before boot, so boot steps can start children and register
+        // teardowns; a failed boot then stops and undoes them like a shutdown.
+        let supervisor = Supervisor(configuration: .init(), signals: signals)
         let environment = ProcessEnvironment.current()
         let settings: BootSettings
         do {
             settings = try Boot.prepare(environment: environment)
         } catch {
             for line in error.lines { Log.error(line) }
-            exit(error.exitCode)
+            supervisor.requestShutdown(reason: "boot failed", exitCode: error.exitCode)
+            exit(supervisor.run())
         }
+        supervisor.configuration.shutdownGrace = .milliseconds(Int64((settings.shutdownGrace * 1000).rounded()))
 
-        let supervisor = Supervisor(
-            configuration: .init(shutdownGrace: .milliseconds(Int64((settings.shutdownGrace * 1000).rounded()))),
-            signals: signals)
         if !command.isEmpty {
             supervisor.startMain(arguments: command, environment: environment)
         }
