@@ -6,13 +6,8 @@ import Glibc
 #endif
 
 @Suite struct SpawnTests {
-    let directory: String
-
-    init() throws {
-        var template = Array("/tmp/supervisor-tests-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        directory = String(cString: try #require(made))
-    }
+    let temporary = TemporaryDirectory(prefix: "supervisor-tests")
+    var directory: String { temporary.path }
 
     /// Runs a shell script and returns what it wrote to `$OUT`.
     func output(of script: String, standardInput: StandardInput = .null) throws -> String {

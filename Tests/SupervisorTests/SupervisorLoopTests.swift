@@ -14,14 +14,12 @@ final class Recorder {
 /// The supervisor loop with real child processes. It reaps only its own children, so these tests
 /// run beside others in the same process; every run is bounded by a safety timer.
 @Suite struct SupervisorLoopTests {
-    let directory: String
+    let temporary = TemporaryDirectory(prefix: "supervisor-loop")
+    var directory: String { temporary.path }
     let environment: [String: String]
 
-    init() throws {
-        var template = Array("/tmp/supervisor-loop-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        directory = String(cString: try #require(made))
-        environment = ["PATH": "/usr/bin:/bin", "DIR": directory]
+    init() {
+        environment = ["PATH": "/usr/bin:/bin", "DIR": temporary.path]
     }
 
     func makeSupervisor(grace: Duration = .seconds(5)) -> Supervisor {
