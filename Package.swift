@@ -24,7 +24,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
-        .target(name: "Supervisor", dependencies: ["CSupervisor", "SystemCalls", "VPNLog"]),
+        .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
 
         // Thin executables.
         .executableTarget(
@@ -34,6 +34,7 @@ let package = Package(
 
         .testTarget(name: "WireGuardTests", dependencies: ["WireGuard"]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,1 +1,176 @@
+#define _GNU_SOURCE
 #include "vpn_supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+// What the child writes to the status pipe when a step fails; nothing is written on success,
+// and exec closes the pipe (O_CLOEXEC), so the parent reads end-of-file.
+struct child_failure {
+    int step;
+    int error;
+};
+
+static void write_all(int fd, const void *bytes, size_t count) {
+    const char *cursor = bytes;
+    while (count > 0) {
+        ssize_t written = write(fd, cursor, count);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) return;
+        cursor += written;
+        count -= (size_t)written;
+    }
+}
+
+// Reports a failed step to the parent and exits like a shell: 127 when the program does not
+// exist, 126 when it exists but cannot be run (or setup failed). Only async-signal-safe calls.
+static void child_fail(int status_fd, int step, int error) {
+    struct child_failure failure = { step, error };
+    write_all(status_fd, &failure, sizeof failure);
+    _exit(step == VPN_SPAWN_STEP_EXEC && error == ENOENT ? 127 : 126);
+}
+
+// Handlers do not survive exec, but ignored signals do: give the program every default back.
+static int reset_signal_dispositions(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    for (int signo = 1; signo < NSIG; signo++) {
+        if (signo == SIGKILL || signo == SIGSTOP) continue;
+        // glibc reserves two real-time signals for itself and refuses them with EINVAL.
+        if (sigaction(signo, &action, NULL) != 0 && errno != EINVAL) return -1;
+    }
+    return 0;
+}
+
+// execve of `file`, or of each `dir/file` in `search_path` when `file` has no slash, with the
+// shell's rules (execvp(3)): a missing or non-directory entry is skipped; EACCES is remembered
+// and the search goes on; any other error stops it. Returns the errno to report.
+static int exec_searching(const char *file, char *const argv[], char *const envp[],
+                          const char *search_path) {
+    if (file[0] == '\0') return ENOENT;
+    if (strchr(file, '/') != NULL || search_path == NULL) {
+        execve(file, argv, envp);
+        return errno;
+    }
+    size_t file_length = strlen(file);
+    char candidate[PATH_MAX];
+    int denied = 0;
+    const char *entry = search_path;
+    while (1) {
+        const char *end = strchr(entry, ':');
+        size_t entry_length = end != NULL ? (size_t)(end - entry) : strlen(entry);
+        // An empty entry means the current directory, as in the shell.
+        const char *directory = entry_length > 0 ? entry : ".";
+        size_t directory_length = entry_length > 0 ? entry_length : 1;
+        if (directory_length + 1 + file_length < sizeof candidate) {
+            memcpy(candidate, directory, directory_length);
+            candidate[directory_length] = '/';
+            memcpy(candidate + directory_length + 1, file, file_length + 1);
+            execve(candidate, argv, envp);
+            switch (errno) {
+            case EACCES:
+                denied = 1;
+                break;
+            case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT: case ENAMETOOLONG:
+                break;
+            default:
+                return errno;
+            }
+        }
+        if (end == NULL) break;
+        entry = end + 1;
+    }
+    return denied ? EACCES : ENOENT;
+}
+
+static void run_child(const char *file, char *const argv[], char *const envp[],
+                      const char *search_path, int flags, int status_fd) {
+    if (reset_signal_dispositions() != 0) child_fail(status_fd, VPN_SPAWN_STEP_SIGNALS, errno);
+    // Its own process group, so a signal to the group reaches the program and everything it
+    // starts, and nothing of ours.
+    if (setpgid(0, 0) != 0) child_fail(status_fd, VPN_SPAWN_STEP_SETPGID, errno);
+    if ((flags & VPN_SPAWN_FOREGROUND) && isatty(STDIN_FILENO)) {
+        // Errors are harmless (no controlling terminal); SIGTTOU is still blocked here, so a
+        // background group may take the terminal (tcsetpgrp(3)).
+        (void)tcsetpgrp(STDIN_FILENO, getpid());
+    }
+    if (flags & VPN_SPAWN_STDIN_NULL) {
+        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null_fd < 0) child_fail(status_fd, VPN_SPAWN_STEP_STDIN, errno);
+        if (dup2(null_fd, STDIN_FILENO) < 0) child_fail(status_fd, VPN_SPAWN_STEP_STDIN, errno);
+        if (null_fd != STDIN_FILENO) close(null_fd);
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) child_fail(status_fd, VPN_SPAWN_STEP_SIGNALS, errno);
+    int error = exec_searching(file, argv, envp, search_path);
+    child_fail(status_fd, VPN_SPAWN_STEP_EXEC, error);
+}
+
+void vpn_spawn(const char *file, char *const argv[], char *const envp[], const char *search_path,
+               int flags, struct vpn_spawn_result *result) {
+    result->pid = 0;
+    result->error = 0;
+    result->step = VPN_SPAWN_STEP_NONE;
+
+    int status_pipe[2];
+    if (pipe2(status_pipe, O_CLOEXEC) != 0) {
+        result->error = errno;
+        result->step = VPN_SPAWN_STEP_PIPE;
+        return;
+    }
+    // No signal may run a handler in the child before its dispositions are reset.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(status_pipe[0]);
+        run_child(file, argv, envp, search_path, flags, status_pipe[1]);
+    }
+    int fork_error = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    close(status_pipe[1]);
+    if (pid < 0) {
+        close(status_pipe[0]);
+        result->error = fork_error;
+        result->step = VPN_SPAWN_STEP_FORK;
+        return;
+    }
+    result->pid = pid;
+
+    // End-of-file: exec succeeded. A full record: the step that failed.
+    struct child_failure failure;
+    size_t received = 0;
+    while (received < sizeof failure) {
+        ssize_t count = read(status_pipe[0], (char *)&failure + received, sizeof failure - received);
+        if (count < 0 && errno == EINTR) continue;
+        if (count <= 0) break;
+        received += (size_t)count;
+    }
+    close(status_pipe[0]);
+    if (received == sizeof failure) {
+        result->error = failure.error;
+        result->step = failure.step;
+    }
+}
+
+const char *vpn_spawn_step_name(int step) {
+    switch (step) {
+    case VPN_SPAWN_STEP_NONE: return "none";
+    case VPN_SPAWN_STEP_PIPE: return "pipe2";
+    case VPN_SPAWN_STEP_FORK: return "fork";
+    case VPN_SPAWN_STEP_SIGNALS: return "sigaction";
+    case VPN_SPAWN_STEP_SETPGID: return "setpgid";
+    case VPN_SPAWN_STEP_STDIN: return "open /dev/null";
+    case VPN_SPAWN_STEP_EXEC: return "exec";
+    default: return "unknown";
+    }
+}

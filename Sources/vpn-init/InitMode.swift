@@ -1,17 +1,82 @@
+// vpn-init as a container's PID 1.
+//
+// main.swift calls this for `vpn-init [--] [CMD ARGS...]` (every invocation that is not a
+// subcommand such as `genkey` or `render`), as the very first thing it does, with the command
+// after an optional leading `--`:
+//
+//     let arguments = Array(CommandLine.arguments.dropFirst())
+//     InitMode.run(command: arguments.first == "--" ? Array(arguments.dropFirst()) : arguments)
+//
+// It never returns: it exits with 0 after a SIGTERM/SIGINT shutdown, the main command's status
+// when that exits on its own (128+N when killed by signal N), or Boot's exit code on failure.
+//
+// Boot steps that need the supervisor get it by passing `supervisor` to `Boot.prepare`:
+// `supervisor.start(ChildSpec(name:arguments:environment:restart:afterStart:))` for a process
+// kept running (afterStart runs after every start, e.g. to configure a restarted wireguard-go),
+// `supervisor.addTeardown("nft table") { ... }` for undo steps run in reverse order at shutdown.
+
+import Supervisor
+import SystemCalls
+import VPNLog
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
-import VPNLog
 
-// Replaced by the supervisor's init loop (issue 3).
 enum InitMode {
+    /// Runs init mode with `command` (empty: no main command) and exits with its outcome.
     static func run(command: [String]) -> Never {
+        // Before anything else, and before any thread exists, so every thread inherits the mask:
+        // a SIGTERM arriving during boot waits for the loop instead of being lost.
+        let blocked: sigset_t
         do {
-            _ = try Boot.prepare(environment: environmentDictionary())
+            blocked = try InitSignals.blockAllButFaults()
+        } catch {
+            fail("cannot block signals", error)
+        }
+        ProcessEnvironment.ensureStandardStreams()
+        if getpid() != 1 {
+            // Not a container's init: still collect orphans of our own children.
+            do { try InitSignals.becomeSubreaper() } catch {
+                Log.warn("cannot become subreaper", ("error", error))
+            }
+        }
+        let signals: SignalReader
+        do {
+            signals = try SignalReader(signals: blocked)
+        } catch {
+            fail("cannot read signals", error)
+        }
+
+        // The supervisor exists before boot, so boot steps can start children and register
+        // teardowns; a failed boot then stops and undoes them like a shutdown.
+        let supervisor = Supervisor(configuration: .init(), signals: signals)
+        let environment = ProcessEnvironment.current()
+        let settings: BootSettings
+        do {
+            settings = try Boot.prepare(environment: environment)
         } catch {
             for line in error.lines { Log.error(line) }
-            exit(error.exitCode)
+            supervisor.requestShutdown(reason: "boot failed", exitCode: error.exitCode)
+            exit(supervisor.run())
         }
-        exit(0)
+        supervisor.configuration.shutdownGrace = .milliseconds(Int64((settings.shutdownGrace * 1000).rounded()))
+
+        if !command.isEmpty {
+            supervisor.startMain(arguments: command, environment: environment)
+        }
+        let config = settings.config
+        Log.info(
+            "ready", ("interface", config.interfaceName),
+            ("address", config.addresses.map(\.description).joined(separator: ",")),
+            ("public_key", settings.privateKey.publicKey().base64), ("peers", config.peers.count)
+        )
+        exit(supervisor.run())
+    }
+
+    private static func fail(_ message: String, _ error: any Error) -> Never {
+        Log.error(message, ("error", error))
+        exit(1)
     }
 }
