@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Turns `strace -e write=FDS -e read=FDS -xx` output (stdin) into fixture messages (stdout).
+
+Usage: strace-to-fixture.py MODE, MODE one of
+  first-sent   the first sendmsg
+  last-sent    the last sendto/sendmsg
+  all-sent     every sendmsg, in order
+  all-received every recvmsg that returned data, in order
+Each datagram is printed as hex, 16 bytes a line, datagrams separated by a blank line.
+Every netlink header's nlmsg_seq is normalised to 1 and nlmsg_pid to 0 (including the request
+header an NLMSG_ERROR echoes), so fixtures do not depend on the run.
+"""
+import struct
+import sys
+
+mode = sys.argv[1]
+sent, received, current = [], [], None
+for line in sys.stdin.read().splitlines():
+    if line.startswith(("sendto(", "sendmsg(", "recvmsg(", "recvfrom(")):
+        current = []
+        if line.startswith("recv"):
+            if "MSG_PEEK" not in line:
+                received.append(current)
+        elif line.startswith("sendmsg(") or mode == "last-sent":
+            sent.append(current)
+    elif line.startswith(" | ") and current is not None:
+        current.extend(int(x, 16) for x in line[10:58].split())
+
+
+def normalise(data):
+    offset = 0
+    while offset + 16 <= len(data):
+        length, kind = struct.unpack_from("<IH", data, offset)
+        struct.pack_into("<II", data, offset + 8, 1, 0)
+        if kind == 2 and offset + 36 <= len(data):  # NLMSG_ERROR echoes the request header
+            struct.pack_into("<II", data, offset + 28, 1, 0)
+        if length < 16:
+            break
+        offset += (length + 3) & ~3
+
+
+picked = {
+    "first-sent": sent[:1],
+    "last-sent": sent[-1:],
+    "all-sent": sent,
+    "all-received": [r for r in received if r],
+}[mode]
+blocks = []
+for datagram in picked:
+    data = bytearray(datagram)
+    normalise(data)
+    blocks.append("\n".join(" ".join(f"{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16)))
+print("\n\n".join(blocks))
