@@ -22,8 +22,10 @@ let package = Package(
         // Pure libraries: no root, no kernel needed to build or test them.
         .target(name: "SystemCalls", dependencies: ["CSystemShims"]),
         .target(name: "VPNLog"),
+        .target(name: "Netlink"),
+        .target(name: "NetlinkSocket", dependencies: ["CMnl", "Netlink", "SystemCalls"]),
         .target(name: "WireGuard", dependencies: [
-            "SystemCalls", "CSystemShims",
+            "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
@@ -36,7 +38,8 @@ let package = Package(
             linkerSettings: staticStdlib
         ),
 
-        .testTarget(name: "WireGuardTests", dependencies: ["WireGuard"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls"]),
+        .testTarget(name: "WireGuardTests", dependencies: ["WireGuard", "Netlink", "NetlinkSocket", "SystemCalls"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard"]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
         .testTarget(name: "BlackBoxTests", dependencies: ["WireGuard"]),
