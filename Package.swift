@@ -38,8 +38,13 @@ let package = Package(
             linkerSettings: staticStdlib
         ),
 
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls"]),
-        .testTarget(name: "WireGuardTests", dependencies: ["WireGuard", "Netlink", "NetlinkSocket", "SystemCalls"]),
+        // Fixture loader and a scripted fake kernel shared by the netlink tests.
+        .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls"],
+                path: "Tests/NetlinkTestSupport"),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls"]),
+        .testTarget(name: "WireGuardTests", dependencies: [
+            "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls",
+        ]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard"]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
         .testTarget(name: "BlackBoxTests", dependencies: ["WireGuard"]),

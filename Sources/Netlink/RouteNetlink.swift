@@ -51,7 +51,8 @@ public enum RouteNetlink {
     public static func newLink(name: String, kind: String) -> NetlinkMessage {
         var attributes = AttributeEncoder(header: interfaceInfo(index: 0))
         attributes.string(LinkAttribute.name, name)
-        attributes.nested(LinkAttribute.linkInfo, marked: false) { $0.string(LinkAttribute.infoKind, kind) }
+        // As iproute2 does: IFLA_LINKINFO unmarked, IFLA_INFO_KIND without a NUL (NLA_STRING).
+        attributes.nested(LinkAttribute.linkInfo, marked: false) { $0.append(LinkAttribute.infoKind, Array(kind.utf8)) }
         return NetlinkMessage(type: RouteMessageType.newLink.rawValue, flags: [.request, .acknowledge, .exclusive, .create],
                               payload: attributes.bytes)
     }

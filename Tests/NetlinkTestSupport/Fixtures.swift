@@ -3,16 +3,16 @@ import SystemCalls
 
 /// Fixture files under Tests/Fixtures: `#` comment lines (the command that produced the
 /// bytes), then hex bytes, datagrams separated by blank lines.
-enum Fixture {
+public enum Fixture {
     /// The directory holding the fixtures, found from this source file's path.
-    static let directory: String = {
+    public static let directory: String = {
         let file = #filePath
         let tests = Files.directory(of: Files.directory(of: file))
         return "\(tests)/Fixtures"
     }()
 
     /// The datagrams of `Tests/Fixtures/NAME.txt` (NAME like `netlink/rtm_getlink`).
-    static func datagrams(_ name: String) throws -> [[UInt8]] {
+    public static func datagrams(_ name: String) throws -> [[UInt8]] {
         let text = String(decoding: try Files.read("\(directory)/\(name).txt"), as: UTF8.self)
         var datagrams: [[UInt8]] = []
         var current: [UInt8] = []
@@ -32,22 +32,22 @@ enum Fixture {
     }
 
     /// The only datagram of a fixture.
-    static func bytes(_ name: String) throws -> [UInt8] {
+    public static func bytes(_ name: String) throws -> [UInt8] {
         let all = try datagrams(name)
         guard all.count == 1 else { throw FixtureError("\(name) has \(all.count) datagrams, want 1") }
         return all[0]
     }
 
     /// The `#` lines of a fixture, without the `# `.
-    static func comments(_ name: String) throws -> [String] {
+    public static func comments(_ name: String) throws -> [String] {
         let text = String(decoding: try Files.read("\(directory)/\(name).txt"), as: UTF8.self)
         return text.split(separator: "\n").filter { $0.hasPrefix("#") }.map { String($0.dropFirst(2)) }
     }
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct FixtureError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 extension Substring {
