@@ -19,8 +19,10 @@ let package = Package(
         // Pure libraries: no root, no kernel needed to build or test them.
         .target(name: "SystemCalls", dependencies: ["CSystemShims"]),
         .target(name: "VPNLog"),
+        .target(name: "Netlink"),
+        .target(name: "NetlinkSocket", dependencies: ["CMnl", "Netlink", "SystemCalls"]),
         .target(name: "WireGuard", dependencies: [
-            "SystemCalls", "CSystemShims",
+            "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
@@ -32,7 +34,13 @@ let package = Package(
             dependencies: ["Config", "WireGuard", "Supervisor", "VPNLog", "SystemCalls"]
         ),
 
-        .testTarget(name: "WireGuardTests", dependencies: ["WireGuard"]),
+        // Fixture loader and a scripted fake kernel shared by the netlink tests.
+        .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls"],
+                path: "Tests/NetlinkTestSupport"),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls"]),
+        .testTarget(name: "WireGuardTests", dependencies: [
+            "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls",
+        ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor"]),
     ],

@@ -1,0 +1,112 @@
+/// Generic netlink (linux/genetlink.h): messages whose type is a family id resolved at run time
+/// through the `nlctrl` controller, with a 4-byte `struct genlmsghdr` before the attributes.
+public enum GenericNetlink {
+    /// `GENL_HDRLEN`: `cmd`, `version`, and two reserved bytes.
+    public static let headerLength = 4
+    /// `GENL_ID_CTRL`: the controller family's fixed id.
+    public static let controllerFamily: UInt16 = 0x10
+
+    /// A generic netlink message for `family` with `command`, `version` and `attributes`.
+    public static func message(family: UInt16, command: UInt8, version: UInt8, flags: NetlinkFlags,
+                               attributes: [UInt8]) -> NetlinkMessage {
+        NetlinkMessage(type: family, flags: flags, payload: [command, version, 0, 0] + attributes)
+    }
+
+    /// The `genlmsghdr` command of a received message.
+    public static func command(of message: NetlinkMessage) throws(NetlinkDecodeError) -> UInt8 {
+        guard message.payload.count >= headerLength else {
+            throw NetlinkDecodeError("generic netlink message has \(message.payload.count) bytes, less than its header")
+        }
+        return message.payload[0]
+    }
+
+    /// A decoder over a received message's attributes (after `genlmsghdr`).
+    public static func attributes(of message: NetlinkMessage) throws(NetlinkDecodeError) -> AttributeDecoder {
+        _ = try command(of: message)
+        return AttributeDecoder(message.payload, from: headerLength)
+    }
+
+    /// The `CTRL_CMD_GETFAMILY` request that resolves a family by name (e.g. `wireguard`).
+    public static func getFamilyRequest(name: String) -> NetlinkMessage {
+        var attributes = AttributeEncoder()
+        attributes.string(ControllerAttribute.familyName, name)
+        return message(family: controllerFamily, command: ControllerCommand.getFamily.rawValue, version: 1,
+                       flags: [.request, .acknowledge], attributes: attributes.bytes)
+    }
+
+    /// Reads the family id, name and version from a `CTRL_CMD_NEWFAMILY` reply.
+    public static func decodeFamily(_ message: NetlinkMessage) throws(NetlinkDecodeError) -> GenericNetlinkFamily {
+        var attributes = try attributes(of: message)
+        var id: UInt16?
+        var name = ""
+        var version: UInt32 = 0
+        while attributes.next() {
+            switch attributes.type {
+            case ControllerAttribute.familyID: id = attributes.uint16()
+            case ControllerAttribute.familyName: name = attributes.string()
+            case ControllerAttribute.version: version = attributes.uint32()
+            default: break
+            }
+        }
+        try attributes.finish()
+        guard let id else { throw NetlinkDecodeError("CTRL_CMD_NEWFAMILY reply has no CTRL_ATTR_FAMILY_ID") }
+        return GenericNetlinkFamily(id: id, name: name, version: version)
+    }
+
+    /// The `CTRL_CMD_NEWFAMILY` reply a kernel sends for `family`. Used by fake kernels in tests.
+    public static func familyReply(_ family: GenericNetlinkFamily, sequence: UInt32) -> NetlinkMessage {
+        var attributes = AttributeEncoder()
+        attributes.string(ControllerAttribute.familyName, family.name)
+        attributes.uint16(ControllerAttribute.familyID, family.id)
+        attributes.uint32(ControllerAttribute.version, family.version)
+        var reply = message(family: controllerFamily, command: ControllerCommand.newFamily.rawValue, version: 2,
+                            flags: [], attributes: attributes.bytes)
+        reply.sequence = sequence
+        return reply
+    }
+}
+
+/// A resolved generic netlink family.
+public struct GenericNetlinkFamily: Hashable, Sendable {
+    /// The message type to use for this family.
+    public var id: UInt16
+    /// The family's name, e.g. `wireguard`.
+    public var name: String
+    /// The family's version.
+    public var version: UInt32
+
+    public init(id: UInt16, name: String, version: UInt32) {
+        self.id = id
+        self.name = name
+        self.version = version
+    }
+}
+
+/// Commands of the generic netlink controller (`CTRL_CMD_*`).
+public struct ControllerCommand: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// `CTRL_CMD_NEWFAMILY`: the controller's answer describing a family.
+    public static let newFamily = ControllerCommand(rawValue: 1)
+    /// `CTRL_CMD_GETFAMILY`: look a family up.
+    public static let getFamily = ControllerCommand(rawValue: 3)
+
+    public var description: String {
+        switch self {
+        case .newFamily: "CTRL_CMD_NEWFAMILY"
+        case .getFamily: "CTRL_CMD_GETFAMILY"
+        default: "CTRL_CMD \(rawValue)"
+        }
+    }
+}
+
+/// Attributes of the generic netlink controller (`CTRL_ATTR_*`).
+public enum ControllerAttribute {
+    /// `CTRL_ATTR_FAMILY_ID` (u16).
+    public static let familyID: UInt16 = 1
+    /// `CTRL_ATTR_FAMILY_NAME` (string).
+    public static let familyName: UInt16 = 2
+    /// `CTRL_ATTR_VERSION` (u32).
+    public static let version: UInt16 = 3
+}
