@@ -13,6 +13,9 @@ enum Help {
           vpn-init genkey                   print a new private key (base64), like `wg genkey`
           vpn-init pubkey                   read a private key on stdin, print its public key
           vpn-init render                   print the WireGuard config boot would apply (wg-quick format)
+          vpn-init status [--json]          show the live interface: keys, port, peers, handshakes, traffic
+          vpn-init health [--max-handshake-age S]
+                                            exit 0 when the tunnel is up (and every peer shook hands within S)
           vpn-init version                  print the version
           vpn-init help [COMMAND]           print this help, or a command's
 
@@ -46,6 +49,23 @@ enum Help {
             Like boot, it generates $VPN_DATA_DIR/privatekey on first use; it changes nothing else.
             Peer keys given by PUBLIC_KEY_FILE must exist already (boot waits for them; render does not).
             Exit codes: 0, 78 invalid configuration or key file, 1 other failure.
+            """,
+        "status": """
+            USAGE: vpn-init status [--json] [--interface NAME]
+
+            Shows the live WireGuard interface (default $WG_INTERFACE, else wg0): its public key,
+            listen port and implementation (kernel or userspace), and each peer's endpoint,
+            allowed IPs, latest handshake and traffic. --json prints one object with the keys
+            interface, implementation, public_key, listen_port, fwmark and peers (public_key,
+            endpoint, allowed_ips, latest_handshake as Unix seconds or null, rx_bytes, tx_bytes,
+            persistent_keepalive). Never prints a private or preshared key.
+            """,
+        "health": """
+            USAGE: vpn-init health [--max-handshake-age SECONDS] [--interface NAME]
+
+            Exits 0 when the interface exists, is up and has its key and listen port; with
+            --max-handshake-age, also when every peer shook hands within SECONDS. Otherwise exits 1
+            with the reason on stderr. The image's Docker HEALTHCHECK runs it.
             """,
         "version": "USAGE: vpn-init version\n\nPrints the version of vpn-init.",
         "help": "USAGE: vpn-init help [COMMAND]\n\nPrints the overview, or the help of COMMAND.",

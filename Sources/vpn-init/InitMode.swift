@@ -54,14 +54,16 @@ enum InitMode {
         let supervisor = Supervisor(configuration: .init(), signals: signals)
         let environment = ProcessEnvironment.current()
         let settings: BootSettings
+        let tunnel: Tunnel
         do {
             settings = try Boot.prepare(environment: environment)
+            supervisor.configuration.shutdownGrace = .milliseconds(Int64((settings.shutdownGrace * 1000).rounded()))
+            tunnel = try Tunnel.bringUp(settings, supervisor: supervisor)
         } catch {
-            for line in error.lines { Log.error(line) }
+            error.log()
             supervisor.requestShutdown(reason: "boot failed", exitCode: error.exitCode)
             exit(supervisor.run())
         }
-        supervisor.configuration.shutdownGrace = .milliseconds(Int64((settings.shutdownGrace * 1000).rounded()))
 
         if !command.isEmpty {
             supervisor.startMain(arguments: command, environment: environment)
@@ -70,9 +72,11 @@ enum InitMode {
         Log.info(
             "ready", ("interface", config.interfaceName),
             ("address", config.addresses.map(\.description).joined(separator: ",")),
-            ("public_key", settings.privateKey.publicKey().base64), ("peers", config.peers.count)
+            ("public_key", settings.privateKey.publicKey().base64), ("peers", config.peers.count),
+            ("implementation", tunnel.backend.implementation.rawValue)
         )
-        exit(supervisor.run())
+        let status = withExtendedLifetime(tunnel) { supervisor.run() }
+        exit(status)
     }
 
     private static func fail(_ message: String, _ error: any Error) -> Never {

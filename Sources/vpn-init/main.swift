@@ -18,6 +18,10 @@ case "pubkey":
     exit(KeyCommands.pubkey(Array(arguments.dropFirst())))
 case "render":
     exit(RenderCommand.run(Array(arguments.dropFirst())))
+case "status":
+    exit(StatusCommand.status(Array(arguments.dropFirst())))
+case "health":
+    exit(StatusCommand.health(Array(arguments.dropFirst())))
 case "version", "--version":
     print("vpn-init \(vpnInitVersion)")
     exit(0)

@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Netlink
+import SystemCalls
+import WireGuard
+
+/// `vpn-init status [--json]` and `vpn-init health [--max-handshake-age S]`: read the live
+/// interface (kernel through netlink, wireguard-go through its UAPI socket) from inside the
+/// container's namespaces, e.g. with `docker exec`.
+enum StatusCommand {
+    static func status(_ arguments: [String]) -> Int32 {
+        var json = false
+        var interface = defaultInterface()
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--json": json = true
+            case "--interface", "-i":
+                guard let name = rest.popFirst() else { return Help.usageError("status: --interface needs a name", exitNow: false) }
+                interface = name
+            case "--help", "-h": return Help.run(["status"])
+            default: return Help.usageError("status: unknown argument \"\(argument)\"", exitNow: false)
+            }
+        }
+        do {
+            let backend = try WireGuardBackends.existing(interfaceName: interface)
+            let device = try backend.device()
+            print(json ? StatusFormat.json(device, implementation: backend.implementation)
+                       : StatusFormat.text(device, implementation: backend.implementation, now: wallClockSeconds()))
+            return 0
+        } catch {
+            printError("vpn-init status: \(error)")
+            return 1
+        }
+    }
+
+    static func health(_ arguments: [String]) -> Int32 {
+        var maxAge: Int64?
+        var interface = defaultInterface()
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--max-handshake-age":
+                guard let text = rest.popFirst(), let value = Int64(text), value > 0 else {
+                    return Help.usageError("health: --max-handshake-age needs a number of seconds > 0", exitNow: false)
+                }
+                maxAge = value
+            case "--interface", "-i":
+                guard let name = rest.popFirst() else { return Help.usageError("health: --interface needs a name", exitNow: false) }
+                interface = name
+            case "--help", "-h": return Help.run(["health"])
+            default: return Help.usageError("health: unknown argument \"\(argument)\"", exitNow: false)
+            }
+        }
+        do {
+            guard let link = try Links().link(named: interface) else {
+                printError("unhealthy: interface \(interface) does not exist")
+                return 1
+            }
+            guard link.flags & RouteNetlink.interfaceUp != 0 else {
+                printError("unhealthy: interface \(interface) is down")
+                return 1
+            }
+            let device = try WireGuardBackends.existing(interfaceName: interface).device()
+            guard device.publicKey != nil, device.listenPort != 0 else {
+                printError("unhealthy: interface \(interface) has no private key or listen port")
+                return 1
+            }
+            if let maxAge {
+                let now = wallClockSeconds()
+                for peer in device.peers {
+                    guard let handshake = peer.latestHandshake, now - handshake <= maxAge else {
+                        let age = peer.latestHandshake.map { "\(now - $0) s ago" } ?? "never"
+                        printError("unhealthy: peer \(peer.publicKey.base64) last shook hands \(age) (limit \(maxAge) s)")
+                        return 1
+                    }
+                }
+            }
+            print("healthy: \(interface) up, \(device.peers.count) peer(s)")
+            return 0
+        } catch {
+            printError("unhealthy: \(error)")
+            return 1
+        }
+    }
+
+    /// `WG_INTERFACE` from the environment (as `docker exec` passes the container's), else `wg0`.
+    private static func defaultInterface() -> String {
+        environmentDictionary()["WG_INTERFACE"] ?? "wg0"
+    }
+}
+
+/// Seconds since the Unix epoch.
+func wallClockSeconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Int64(now.tv_sec)
+}
