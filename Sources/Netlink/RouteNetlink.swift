@@ -23,11 +23,17 @@ public enum RouteNetlink {
 
     /// Link attributes (`IFLA_*`).
     public enum LinkAttribute {
+        /// `IFLA_ADDRESS`: the hardware address.
         public static let address: UInt16 = 1
+        /// `IFLA_IFNAME`.
         public static let name: UInt16 = 3
+        /// `IFLA_MTU`.
         public static let mtu: UInt16 = 4
+        /// `IFLA_OPERSTATE`.
         public static let operationalState: UInt16 = 16
+        /// `IFLA_LINKINFO` (nested).
         public static let linkInfo: UInt16 = 18
+        /// `IFLA_EXT_MASK`: what a get request wants (`RTEXT_FILTER_*`).
         public static let extendedMask: UInt16 = 29
         /// `IFLA_INFO_KIND`, inside `IFLA_LINKINFO`.
         public static let infoKind: UInt16 = 1
@@ -35,14 +41,19 @@ public enum RouteNetlink {
 
     /// Address attributes (`IFA_*`).
     public enum AddressAttribute {
+        /// `IFA_ADDRESS`: the peer address (the local one on non-point-to-point links).
         public static let address: UInt16 = 1
+        /// `IFA_LOCAL`: the local address.
         public static let local: UInt16 = 2
     }
 
     /// Route attributes (`RTA_*`).
     public enum RouteAttribute {
+        /// `RTA_DST`.
         public static let destination: UInt16 = 1
+        /// `RTA_OIF`: the output interface index.
         public static let outputInterface: UInt16 = 4
+        /// `RTA_TABLE`: a table id above 255.
         public static let table: UInt16 = 15
     }
 

@@ -9,28 +9,46 @@ import Netlink
 /// over several messages is put back together by `WireGuardDevice(dump:)` and
 /// `WireGuardDeviceConfig(setRequests:)`.
 public struct WireGuardDeviceMessage: Hashable, Sendable {
+    /// The `genlmsghdr` command.
     public var command: WireGuardCommand
+    /// `WGDEVICE_A_IFINDEX`.
     public var interfaceIndex: UInt32?
+    /// `WGDEVICE_A_IFNAME`.
     public var interfaceName: String?
+    /// `WGDEVICE_A_PRIVATE_KEY`.
     public var privateKey: WireGuardKey?
+    /// `WGDEVICE_A_PUBLIC_KEY`.
     public var publicKey: WireGuardKey?
+    /// `WGDEVICE_A_FLAGS` (0 when absent).
     public var flags: UInt32 = 0
+    /// `WGDEVICE_A_LISTEN_PORT`.
     public var listenPort: UInt16?
+    /// `WGDEVICE_A_FWMARK`.
     public var fwmark: UInt32?
+    /// `WGDEVICE_A_PEERS`, in order.
     public var peers: [Peer] = []
 
-    /// One `WGDEVICE_A_PEERS` entry.
+    /// One `WGDEVICE_A_PEERS` entry; nil fields were absent.
     public struct Peer: Hashable, Sendable {
+        /// `WGPEER_A_PUBLIC_KEY`.
         public var publicKey: WireGuardKey
+        /// `WGPEER_A_PRESHARED_KEY` (the kernel sends zeros for none).
         public var presharedKey: WireGuardKey?
+        /// `WGPEER_A_FLAGS` (0 when absent).
         public var flags: UInt32 = 0
+        /// `WGPEER_A_ENDPOINT`.
         public var endpoint: Endpoint?
+        /// `WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL`.
         public var persistentKeepalive: UInt16?
         /// `WGPEER_A_LAST_HANDSHAKE_TIME` seconds and nanoseconds.
         public var lastHandshake: (seconds: Int64, nanoseconds: Int64)?
+        /// `WGPEER_A_RX_BYTES`.
         public var rxBytes: UInt64?
+        /// `WGPEER_A_TX_BYTES`.
         public var txBytes: UInt64?
+        /// `WGPEER_A_PROTOCOL_VERSION`.
         public var protocolVersion: UInt32?
+        /// `WGPEER_A_ALLOWEDIPS`, in order.
         public var allowedIPs: [IPNetwork] = []
 
         public static func == (a: Peer, b: Peer) -> Bool {
