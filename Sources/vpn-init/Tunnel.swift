@@ -95,19 +95,30 @@ final class Tunnel {
         do { try waitForSocket(pid: pid) } catch { throw BootFailure(exitCode: 1, "\(error)") }
     }
 
-    /// Polls for wireguard-go's UAPI socket, failing early if the process has exited.
+    /// Polls until wireguard-go answers on its UAPI socket, failing early if the process exits.
+    /// A socket file left by a killed predecessor refuses connections until the new process
+    /// replaces it, so readiness is an answered request, not the file's existence.
     private func waitForSocket(pid: pid_t, timeout: Double = 10) throws(SystemCallError) {
         guard let userspace = backend as? UserspaceWireGuard else { return }
         let deadline = monotonicSeconds() + timeout
-        while !Files.exists(userspace.socketPath) {
+        while true {
+            var lastError: SystemCallError
+            if Files.exists(userspace.socketPath) {
+                do {
+                    _ = try userspace.device()
+                    return
+                } catch {
+                    lastError = error
+                }
+            } else {
+                lastError = SystemCallError("wireguard-go", userspace.socketPath, errno: ENOENT, detail: "socket did not appear")
+            }
             var info = siginfo_t()
             if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == pid {
                 throw SystemCallError("wireguard-go", userspace.socketPath, errno: ENOENT,
-                                      detail: "exited before creating its socket (see its output; is /dev/net/tun available?)")
+                                      detail: "exited before answering on its socket (see its output; is /dev/net/tun available?)")
             }
-            guard monotonicSeconds() < deadline else {
-                throw SystemCallError("wireguard-go", userspace.socketPath, errno: ETIMEDOUT, detail: "socket did not appear")
-            }
+            guard monotonicSeconds() < deadline else { throw lastError }
             var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
             _ = nanosleep(&pause, nil)
         }
