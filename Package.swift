@@ -42,6 +42,7 @@ let package = Package(
             "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls",
         ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
+        .testTarget(name: "KeyStoreTests", dependencies: ["Config", "WireGuard", "SystemCalls"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor"]),
     ],
     swiftLanguageModes: [.v6]
