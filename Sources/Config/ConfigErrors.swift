@@ -20,8 +20,9 @@ public struct ConfigProblem: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Every problem found in the environment, in the order of the variables' names (the problems
-/// of one variable in the order they were found). `description` has one line per problem.
+/// Every problem found in the environment: interface settings first (in DESIGN.md's table
+/// order), then each peer (unnamed first, then by name), then unknown variables by name.
+/// `description` has one line per problem.
 public struct ConfigErrors: Error, Equatable, Sendable, CustomStringConvertible {
     public var problems: [ConfigProblem]
 

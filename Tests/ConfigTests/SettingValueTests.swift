@@ -164,6 +164,17 @@ let badSettingCases: [ValueCase] = [
             == ["WG_ADDRESS: empty item in list \"10.0.0.1/24,\""])
         #expect(problems(environment(["WG_MTU": ""])).map(\.description)
             == ["WG_MTU: is empty; unset it to use the default"])
+        #expect(problems(environment(["WG_PEER_B_ENDPOINT": "node-b"], base: peerB)).map(\.description)
+            == ["WG_PEER_B_ENDPOINT: missing port in \"node-b\""])
+        #expect(problems(environment(["WG_PRIVATE_KEY": Keys.truncated])).map(\.description)
+            == ["WG_PRIVATE_KEY: is not a valid base64 key (44 characters ending in \"=\", as wg genkey prints; value not shown)"])
+        #expect(problems(environment(["WG_PEER_B_PRESHARED_KEY": Keys.peerA], base: peerB)).map(\.description)
+            == ["WG_PEER_B_PRESHARED_KEY: unknown variable (preshared keys are read from a file: use WG_PEER_B_PRESHARED_KEY_FILE)"])
+        // A key pasted into the wrong variable is not echoed either.
+        #expect(problems(environment(["WG_INTERFACE": Keys.privateKey])).map(\.description)
+            == ["WG_INTERFACE: interface name \"<redacted>\" is longer than 15 characters"])
+        #expect(problems(environment(["WG_TCP_LISTEN": "[fd00::1]"])).map(\.description)
+            == ["WG_TCP_LISTEN: missing port in \"[fd00::1]\""])
     }
 
     @Test func hugeAndUnicodeValuesGiveShortMessages() {
