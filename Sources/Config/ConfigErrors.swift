@@ -9,16 +9,20 @@ public struct ConfigProblem: Equatable, Sendable, CustomStringConvertible {
     /// Why, in words that follow the variable's name.
     public var reason: String
 
+    /// A problem; anything in `reason` that looks like key material is replaced by `<redacted>`.
     public init(variable: String, reason: String) {
         self.variable = variable
-        self.reason = reason
+        self.reason = Display.redactingKeys(reason)
     }
 
-    public var description: String { "\(Display.name(variable)): \(Display.escaped(reason))" }
+    public var description: String {
+        "\(Display.name(variable)): \(Display.escaped(Display.redactingKeys(reason)))"
+    }
 }
 
-/// Every problem found in the environment, in the order of the variables' names (the problems
-/// of one variable in the order they were found). `description` has one line per problem.
+/// Every problem found in the environment: interface settings first (in DESIGN.md's table
+/// order), then each peer (unnamed first, then by name), then unknown variables by name.
+/// `description` has one line per problem.
 public struct ConfigErrors: Error, Equatable, Sendable, CustomStringConvertible {
     public var problems: [ConfigProblem]
 
@@ -45,17 +49,19 @@ public struct ConfigFileProblem: Equatable, Sendable, CustomStringConvertible {
     /// Why, in words that follow the key.
     public var reason: String
 
+    /// A problem; anything in `reason` that looks like key material is replaced by `<redacted>`.
     public init(file: String, line: Int, key: String?, reason: String) {
         self.file = file
         self.line = line
         self.key = key
-        self.reason = reason
+        self.reason = Display.redactingKeys(reason)
     }
 
     public var description: String {
         let prefix = "\(Display.escaped(file)):\(line): "
-        guard let key else { return prefix + Display.escaped(reason) }
-        return prefix + "\(Display.name(key)): \(Display.escaped(reason))"
+        let reason = Display.escaped(Display.redactingKeys(reason))
+        guard let key else { return prefix + reason }
+        return prefix + "\(Display.name(key)): \(reason)"
     }
 }
 
@@ -74,13 +80,19 @@ enum Display {
     /// At most this many characters of a value are shown.
     static let maximumShown = 64
 
-    /// `"value"` with `"`, `\` and control characters escaped and long values shortened.
+    /// `"value"` with `"`, `\` and control characters escaped and values over 64 bytes cut
+    /// short (at a character boundary), with their length in bytes.
     static func quoted(_ value: some StringProtocol) -> String {
         var scalars = Substring(value).unicodeScalars
         var suffix = ""
-        if scalars.count > maximumShown {
+        if value.utf8.count > maximumShown {
+            var bytes = 0
+            let end = scalars.firstIndex { scalar in
+                bytes += UTF8.width(scalar)
+                return bytes > maximumShown
+            } ?? scalars.endIndex
             suffix = "... (\(value.utf8.count) bytes)"
-            scalars = scalars.prefix(maximumShown)
+            scalars = scalars[..<end]
         }
         return "\"" + escape(scalars, quotes: true) + "\"" + suffix
     }
@@ -96,6 +108,37 @@ enum Display {
     static func escaped(_ text: String) -> String {
         let needsWork = text.unicodeScalars.contains { isControl($0) }
         return needsWork ? escape(Substring(text).unicodeScalars, quotes: false) : text
+    }
+
+    /// The text with every run of 32 or more base64 characters (`A-Za-z0-9+/=`) that mixes
+    /// upper- and lower-case letters replaced by `<redacted>`: a key pasted into the wrong
+    /// variable is never echoed. Hex ids and long numbers (one case only) are kept.
+    static func redactingKeys(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var run = String.UnicodeScalarView()
+        var hasUpper = false, hasLower = false
+        func flush() {
+            if run.count >= 32 && hasUpper && hasLower {
+                out.append(contentsOf: "<redacted>".unicodeScalars)
+            } else {
+                out.append(contentsOf: run)
+            }
+            run = String.UnicodeScalarView()
+            hasUpper = false
+            hasLower = false
+        }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "A"..."Z": hasUpper = true; run.append(scalar)
+            case "a"..."z": hasLower = true; run.append(scalar)
+            case "0"..."9", "+", "/", "=": run.append(scalar)
+            default:
+                flush()
+                out.append(scalar)
+            }
+        }
+        flush()
+        return String(out)
     }
 
     /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.

@@ -67,6 +67,8 @@ struct EnvironmentParser {
             var reason = "unknown variable"
             if let suggestion = VariableName.suggestion(for: variable, peerNames: peerNames) {
                 reason += " (did you mean \(suggestion)?)"
+            } else if variable.hasPrefix("WG_PEER_") && variable.hasSuffix("_PRESHARED_KEY") {
+                reason += " (preshared keys are read from a file: use \(variable)_FILE)"
             }
             problems.append(ConfigProblem(variable: variable, reason: reason))
         }

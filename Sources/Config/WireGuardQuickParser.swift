@@ -11,7 +11,7 @@ extension WireGuardQuickConfig {
     /// Every problem is collected, each with `file:line`; key values are never quoted.
     public static func parse(_ text: String, file: String) throws(ConfigFileErrors) -> WireGuardQuickConfig {
         var parser = QuickParser(file: file)
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             parser.read(line: line, number: index + 1)
         }
         let config = parser.finish()
