@@ -42,6 +42,7 @@ let package = Package(
             "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls",
         ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard", "VPNLog", "SystemCalls"]),
         .testTarget(name: "KeyStoreTests", dependencies: ["Config", "WireGuard", "SystemCalls"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor"]),
     ],
