@@ -41,7 +41,8 @@ node_env() {
 }
 
 # node_start NODE [VAR=VALUE...] [-- CMD...]: starts vpn-init for the node in the background;
-# its log goes to $work/NODE.log and its host PID to $work/NODE.pid.
+# its log goes to $work/NODE.log and its host PID to $work/NODE.pid. When $work/hosts-NODE
+# exists it is the node's /etc/hosts (bind-mounted, so lines appended later are seen).
 node_start() {
   local node=$1 ns vars=() cmd=()
   shift
@@ -49,8 +50,9 @@ node_start() {
   while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
   [ "${1:-}" = -- ] && { shift; cmd=(-- "$@"); }
   # shellcheck disable=SC2046
-  ip netns exec "$ns" unshare --pid --fork --mount --kill-child \
-    sh -c 'mount --make-rprivate / && mount -t proc proc /proc && mount -t tmpfs tmpfs /run && exec "$@"' sh \
+  NODE_HOSTS="$work/hosts-$node" ip netns exec "$ns" unshare --pid --fork --mount --kill-child \
+    sh -c 'mount --make-rprivate / && mount -t proc proc /proc && mount -t tmpfs tmpfs /run &&
+      if [ -f "$NODE_HOSTS" ]; then mount --bind "$NODE_HOSTS" /etc/hosts; fi && exec "$@"' sh \
     env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin $(node_env "$node") "${vars[@]}" \
     "$bin" "${cmd[@]}" >>"$work/$node.log" 2>&1 &
   echo $! >"$work/$node.unshare"
