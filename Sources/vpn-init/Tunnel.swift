@@ -34,7 +34,10 @@ final class Tunnel {
     static func bringUp(_ settings: BootSettings, supervisor: Supervisor) throws(BootFailure) -> Tunnel {
         let config = settings.config
         let keys = try PeerKeys.load(config.peers, wait: config.peerKeyWait, shouldStop: stopRequested)
-        let endpoints = config.peers.map { peer in peer.endpoint.flatMap { resolveAtBoot($0, variable: peer.variable(.endpoint)) } }
+        let loopback = try Transport.loopbackEndpoints(for: config.peers)
+        let endpoints = config.peers.indices.map { index in
+            loopback[index] ?? config.peers[index].endpoint.flatMap { resolveAtBoot($0, variable: config.peers[index].variable(.endpoint)) }
+        }
         let links: Links
         do { links = try Links() } catch { throw BootFailure(exitCode: 1, "\(error)") }
         let name = config.interfaceName
@@ -63,7 +66,8 @@ final class Tunnel {
         let tunnel = Tunnel(settings: settings, peerKeys: keys, endpoints: endpoints, links: links, backend: backend)
         if userspace { try tunnel.startUserspace(supervisor) }
         do { try tunnel.configure() } catch { throw BootFailure(exitCode: 1, "\(error)") }
-        tunnel.writeRenderedConfig()
+        try Transport.start(config, loopback: loopback, supervisor: supervisor)
+        tunnel.writeRenderedConfig(loopback: loopback)
         tunnel.retryUnresolvedEndpoints(supervisor, delay: .seconds(2))
         return tunnel
     }
@@ -152,9 +156,9 @@ final class Tunnel {
     }
 
     /// `$VPN_DATA_DIR/wg0.conf` (0600): what `vpn-init render` prints, for inspection.
-    private func writeRenderedConfig() {
+    private func writeRenderedConfig(loopback: [Int: Endpoint]) {
         let path = "\(config.dataDirectory)/\(config.interfaceName).conf"
-        let text = config.quickConfig(privateKey: privateKey, peerKeys: peerKeys).render()
+        let text = config.quickConfig(privateKey: privateKey, peerKeys: peerKeys, tcpPeerEndpoints: loopback).render()
         do {
             try Files.makeDirectories(config.dataDirectory, mode: 0o700)
             try Files.writeAtomically(path, Array(text.utf8), mode: 0o600)

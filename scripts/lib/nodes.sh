@@ -41,19 +41,26 @@ node_env() {
 }
 
 # node_start NODE [VAR=VALUE...] [-- CMD...]: starts vpn-init for the node in the background;
-# its log goes to $work/NODE.log and its host PID to $work/NODE.pid. When $work/hosts-NODE
+# its log goes to $work/NODE.log and its host PID to $work/NODE.pid. `unset:NAME` drops NAME
+# from the node's default environment. When $work/hosts-NODE
 # exists it is the node's /etc/hosts (bind-mounted, so lines appended later are seen).
 node_start() {
   local node=$1 ns vars=() cmd=()
   shift
   [ "$node" = a ] && ns=$ns_a || ns=$ns_b
-  while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+  local base=() unset=" " word
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    case "$1" in unset:*) unset+="${1#unset:} " ;; *) vars+=("$1") ;; esac
+    shift
+  done
   [ "${1:-}" = -- ] && { shift; cmd=(-- "$@"); }
-  # shellcheck disable=SC2046
+  for word in $(node_env "$node"); do
+    [[ "$unset" == *" ${word%%=*} "* ]] || base+=("$word")
+  done
   NODE_HOSTS="$work/hosts-$node" ip netns exec "$ns" unshare --pid --fork --mount --kill-child \
     sh -c 'mount --make-rprivate / && mount -t proc proc /proc && mount -t tmpfs tmpfs /run &&
       if [ -f "$NODE_HOSTS" ]; then mount --bind "$NODE_HOSTS" /etc/hosts; fi && exec "$@"' sh \
-    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin $(node_env "$node") "${vars[@]}" \
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${base[@]}" "${vars[@]}" \
     "$bin" "${cmd[@]}" >>"$work/$node.log" 2>&1 &
   echo $! >"$work/$node.unshare"
   local i pid=""

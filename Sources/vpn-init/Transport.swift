@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Config
+import Supervisor
+import SystemCalls
+import VPNLog
+import WireGuard
+
+/// WireGuard over TCP (Mullvad's udp-over-tcp framing), for the dstack gateway: `WG_TCP_LISTEN`
+/// runs a supervised `tcp2udp` in front of the local WireGuard port, and each peer with a
+/// `TCP_ENDPOINT` gets a supervised `udp2tcp` on a loopback port that becomes its WireGuard
+/// endpoint.
+enum Transport {
+    /// A free loopback UDP endpoint for each peer with a `TCP_ENDPOINT`, keyed by peer index.
+    static func loopbackEndpoints(for peers: [PeerConfig]) throws(BootFailure) -> [Int: Endpoint] {
+        var endpoints: [Int: Endpoint] = [:]
+        for index in peers.indices where peers[index].tcpEndpoint != nil {
+            do {
+                endpoints[index] = Endpoint(host: .address(IPAddress("127.0.0.1")!), port: try freeLoopbackUDPPort())
+            } catch {
+                throw BootFailure(exitCode: 1, "\(peers[index].variable(.tcpEndpoint)): no free loopback UDP port: \(error)")
+            }
+        }
+        return endpoints
+    }
+
+    /// Starts `tcp2udp` for `WG_TCP_LISTEN` and one `udp2tcp` per TCP peer, all supervised
+    /// (restarted with backoff when they die; WireGuard's own retries then restore the tunnel).
+    static func start(_ config: VPNConfig, loopback: [Int: Endpoint], supervisor: Supervisor) throws(BootFailure) {
+        var children: [ChildSpec] = []
+        if let listen = config.tcpListen {
+            let program = try executable("tcp2udp", variable: "WG_TCP_LISTEN")
+            children.append(spec("tcp2udp", [program, "--tcp-listen", "\(listen)", "--udp-forward", "127.0.0.1:\(config.listenPort)"]))
+        }
+        for (index, local) in loopback.sorted(by: { $0.key < $1.key }) {
+            let peer = config.peers[index]
+            let program = try executable("udp2tcp", variable: peer.variable(.tcpEndpoint))
+            var arguments = [program, "--udp-listen", "\(local)", "--tcp-forward", "\(peer.tcpEndpoint!)"]
+            if let sni = peer.tlsSNI {
+                arguments += ["--tls", "--tls-sni", sni]
+                if let caFile = peer.tlsCAFile { arguments += ["--tls-ca-file", caFile] }
+            }
+            if let fwmark = config.fwmark { arguments += ["--fwmark", String(fwmark)] }
+            children.append(spec("udp2tcp-\(peer.name?.lowercased() ?? "peer")", arguments))
+        }
+        for child in children { supervisor.start(child) }
+    }
+
+    private static func spec(_ name: String, _ arguments: [String]) -> ChildSpec {
+        ChildSpec(name: name, arguments: arguments, environment: [
+            "LOG_LEVEL": Log.level.description,
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        ], restart: .always)
+    }
+
+    /// The in-image helper: beside vpn-init's own executable (as in the image's /usr/bin).
+    private static func executable(_ name: String, variable: String) throws(BootFailure) -> String {
+        let path = "\(Files.directory(of: ownExecutable()))/\(name)"
+        guard access(path, X_OK) == 0 else {
+            let error = SystemCallError.current("access", path)
+            throw BootFailure(exitCode: 69, "\(variable): TCP transport needs \(name) beside vpn-init (\(error))")
+        }
+        return path
+    }
+
+    private static func ownExecutable() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A UDP port on 127.0.0.1 that nothing uses now (the kernel picks it).
+    private static func freeLoopbackUDPPort() throws(SystemCallError) -> UInt16 {
+        let fd = try valueOrErrno("socket") { socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = try valueOrErrno("bind", "127.0.0.1:0") {
+            withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        }
+        _ = try valueOrErrno("getsockname") {
+            withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+}
