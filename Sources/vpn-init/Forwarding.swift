@@ -33,8 +33,9 @@ enum Forwarding {
 
         var interfaces: [String] = []
         for rule in masquerade where !interfaces.contains(rule.outputInterface) { interfaces.append(rule.outputInterface) }
-        Log.info("firewall installed", ("table", table), ("forward", config.forward),
-                 ("masquerade", config.masquerade == .off ? "off" : interfaces.isEmpty ? "none" : interfaces.joined(separator: ",")))
+        Log.info("firewall installed", ("table", table),
+                 ("masquerade", config.masquerade == .off ? "off" : interfaces.isEmpty ? "none" : interfaces.joined(separator: ",")),
+                 ("forward", config.forward))
     }
 
     /// `net.ipv4.ip_forward=1`, with `src_valid_mark` when WireGuard marks its packets and
