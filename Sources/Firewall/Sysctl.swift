@@ -55,8 +55,10 @@ public struct ProcSysctl: SysctlAccess {
     }
 
     public func read(_ sysctl: Sysctl) throws(SystemCallError) -> String {
-        let text = String(decoding: try Files.read(sysctl.path(root: root), limit: 4096), as: UTF8.self)
-        return String(text.drop { $0 == " " }.reversed().drop { $0 == "\n" || $0 == " " }.reversed())
+        var text = Substring(String(decoding: try Files.read(sysctl.path(root: root), limit: 4096), as: UTF8.self))
+        while text.last?.isWhitespace == true { text.removeLast() }
+        while text.first?.isWhitespace == true { text.removeFirst() }
+        return String(text)
     }
 
     public func write(_ sysctl: Sysctl) throws(SystemCallError) {
