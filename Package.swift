@@ -27,11 +27,12 @@ let package = Package(
         ]),
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
         .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
+        .target(name: "Firewall", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "WireGuard"]),
 
         // Thin executables.
         .executableTarget(
             name: "vpn-init",
-            dependencies: ["Config", "WireGuard", "Supervisor", "VPNLog", "SystemCalls"]
+            dependencies: ["Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls"]
         ),
 
         // Fixture loader and a scripted fake kernel shared by the netlink tests.
@@ -44,6 +45,9 @@ let package = Package(
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard", "VPNLog", "SystemCalls"]),
         .testTarget(name: "KeyStoreTests", dependencies: ["Config", "WireGuard", "SystemCalls"]),
+        .testTarget(name: "FirewallTests", dependencies: [
+            "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls", "WireGuard",
+        ]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor"]),
     ],
     swiftLanguageModes: [.v6]

@@ -59,6 +59,7 @@ enum InitMode {
             settings = try Boot.prepare(environment: environment)
             supervisor.configuration.shutdownGrace = .milliseconds(Int64((settings.shutdownGrace * 1000).rounded()))
             tunnel = try Tunnel.bringUp(settings, supervisor: supervisor)
+            try Forwarding.install(settings, supervisor: supervisor)
         } catch {
             error.log()
             supervisor.requestShutdown(reason: "boot failed", exitCode: error.exitCode)
