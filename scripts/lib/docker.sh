@@ -97,3 +97,14 @@ image_base_root() {
   install -d -m 1777 "$root/tmp"
   install -d -m 0755 "$root/run"
 }
+
+# pick_underlay_prefix: prints the first of 172.20 ... 172.29 whose /16 no Docker network and no
+# host route uses yet (docker-compose.yml's VPN_UNDERLAY_PREFIX); 172.20 when all are taken.
+pick_underlay_prefix() {
+  local used prefix
+  used="$(docker network inspect $(docker network ls -q) --format '{{range .IPAM.Config}}{{.Subnet}} {{end}}' 2>/dev/null) $(ip -4 route 2>/dev/null)"
+  for prefix in 172.20 172.21 172.22 172.23 172.24 172.25 172.26 172.27 172.28 172.29; do
+    [[ "$used" == *"$prefix."* ]] || { echo "$prefix"; return 0; }
+  done
+  echo 172.20
+}
