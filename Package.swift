@@ -9,9 +9,14 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vpn-init", targets: ["vpn-init"]),
+        .executable(name: "udp2tcp", targets: ["udp2tcp"]),
+        .executable(name: "tcp2udp", targets: ["tcp2udp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // C and system libraries.
@@ -28,6 +33,15 @@ let package = Package(
         ]),
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
         .target(name: "Supervisor", dependencies: ["CSupervisor", "SystemCalls", "VPNLog"]),
+        .target(name: "UDPOverTCP", dependencies: [
+            "VPNLog",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // Thin executables.
         .executableTarget(
@@ -35,11 +49,18 @@ let package = Package(
             dependencies: ["Config", "WireGuard", "Supervisor", "VPNLog", "SystemCalls"],
             linkerSettings: staticStdlib
         ),
+        .executableTarget(name: "udp2tcp", dependencies: ["UDPOverTCP"], linkerSettings: staticStdlib),
+        .executableTarget(name: "tcp2udp", dependencies: ["UDPOverTCP"], linkerSettings: staticStdlib),
 
         .testTarget(name: "WireGuardTests", dependencies: ["WireGuard"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard"]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
         .testTarget(name: "BlackBoxTests", dependencies: ["WireGuard"]),
+        .testTarget(name: "UDPOverTCPTests", dependencies: [
+            "UDPOverTCP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
