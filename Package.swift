@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
         .target(name: "Supervisor", dependencies: ["CSupervisor", "SystemCalls", "VPNLog"]),
         .target(name: "UDPOverTCP", dependencies: [
-            "VPNLog",
+            "VPNLog", "SystemCalls",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),

@@ -124,7 +124,7 @@ public struct Udp2TcpCommand: ParsableCommand {
         do {
             channel = try Udp2Tcp.start(configuration, on: group.next()).wait()
         } catch {
-            Log.error("udp2tcp cannot start", ("udp_listen", configuration.udpListen.logDescription), ("error", error))
+            Log.error("udp2tcp cannot start", ("udp_listen", configuration.udpListen.logDescription), ("error", describe(error)))
             throw ExitCode(1)
         }
         Log.info(
@@ -225,7 +225,7 @@ public struct Tcp2UdpCommand: ParsableCommand {
         do {
             listeners = try Tcp2Udp.start(configuration, group: group).wait()
         } catch {
-            Log.error("tcp2udp cannot start", ("tcp_listen", tcpListen.joined(separator: ",")), ("error", error))
+            Log.error("tcp2udp cannot start", ("tcp_listen", tcpListen.joined(separator: ",")), ("error", describe(error)))
             throw ExitCode(1)
         }
         for listener in listeners {

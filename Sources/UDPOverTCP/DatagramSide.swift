@@ -150,6 +150,6 @@ final class DatagramSide: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // ICMP errors (ECONNREFUSED while nothing listens on the forward port) are reported on
         // the next read or write of a connected UDP socket; the socket stays usable.
-        Log.debug("UDP socket error", ("error", error))
+        Log.debug("UDP socket error", ("error", describe(error)))
     }
 }

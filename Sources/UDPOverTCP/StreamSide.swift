@@ -156,7 +156,7 @@ final class StreamSide: ChannelDuplexHandler {
     // MARK: end of the connection
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if closeReason == nil { closeReason = "\(error)" }
+        if closeReason == nil { closeReason = describe(error) }
         context.close(promise: nil)
     }
 

@@ -134,7 +134,7 @@ private enum Connection {
                 }
             }
             .flatMapErrorThrowing { error in
-                Log.error("cannot open UDP socket for connection", ("peer", peer), ("udp_bind", configuration.udpBindAddress.logDescription), ("error", error))
+                Log.error("cannot open UDP socket for connection", ("peer", peer), ("udp_bind", configuration.udpBindAddress.logDescription), ("error", describe(error)))
                 throw error
             }
     }

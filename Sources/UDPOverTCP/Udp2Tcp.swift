@@ -71,7 +71,8 @@ public final class Udp2Tcp {
         self.tlsContext = tlsContext
         self.machine = ReconnectStateMachine(policy: configuration.reconnect)
         self.datagram = DatagramSide(destination: .lastSender)
-        datagram.datagramWithoutStream = { [unowned self] envelope in self.hold(envelope.data) }
+        // The datagram channel's handler keeps the engine alive for as long as it is open.
+        datagram.datagramWithoutStream = { [self] envelope in hold(envelope.data) }
     }
 
     private func bind() -> EventLoopFuture<Channel> {
@@ -97,7 +98,10 @@ public final class Udp2Tcp {
         case .connect:
             connect()
         case .retry(let delay):
-            eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in perform(machine.retryTimerFired()) }
+            eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
+                guard let self else { return }
+                perform(machine.retryTimerFired())
+            }
         case .none:
             break
         }
@@ -115,9 +119,9 @@ public final class Udp2Tcp {
                 channel.eventLoop.makeCompletedFuture { try engine.value.configure(channel) }
             }
         let connected = target.ipAddress.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: target.host, port: target.port)
-        connected.assumeIsolated().whenFailure { [self] error in
+        connected.assumeIsolated().whenFailure { [weak self] error in
             // A connected channel reports its end through StreamSide.closed instead.
-            retry(after: "connect failed", reason: "\(error)")
+            self?.retry(after: "connect failed", reason: describe(error))
         }
     }
 
@@ -134,8 +138,8 @@ public final class Udp2Tcp {
         let maximum = Framing.maximumPayload(for: configuration.udpListen)
         try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumPayload: maximum)))
         let stream = StreamSide(waitsForTLS: tlsContext != nil, establishTimeout: configuration.establishTimeout)
-        stream.established = { [unowned self] stream in self.attach(stream) }
-        stream.closed = { [unowned self] stream, reason in self.closed(stream, reason: reason) }
+        stream.established = { [weak self] stream in self?.attach(stream) }
+        stream.closed = { [weak self] stream, reason in self?.closed(stream, reason: reason) }
         try pipeline.addHandler(stream)
     }
 
@@ -158,21 +162,20 @@ public final class Udp2Tcp {
             retry(after: "connection failed", reason: reason ?? "closed by peer before the tunnel was established")
             return
         }
-        Log.info(
-            "disconnected", ("tcp_forward", configuration.tcpForward), ("reason", reason ?? "closed by peer"),
-            ("datagrams_received", stream.datagramsReceived)
-        )
         self.stream = nil
         datagram.stream = nil
         stream.datagram = nil
-        retry(after: nil, reason: nil)
+        let action = machine.connectionLost(at: .now(), using: &random)
+        Log.info(
+            "disconnected", ("tcp_forward", configuration.tcpForward), ("reason", reason ?? "closed by peer"),
+            ("datagrams_received", stream.datagramsReceived), ("retry_in_ms", action.retryMilliseconds)
+        )
+        perform(action)
     }
 
-    private func retry(after event: String?, reason: String?) {
+    private func retry(after event: String, reason: String) {
         let action = machine.connectionLost(at: .now(), using: &random)
-        if let event, case .retry(let delay) = action {
-            Log.warn(event, ("tcp_forward", configuration.tcpForward), ("error", reason), ("retry_in_ms", delay.nanoseconds / 1_000_000))
-        }
+        Log.warn(event, ("tcp_forward", configuration.tcpForward), ("error", reason), ("retry_in_ms", action.retryMilliseconds))
         perform(action)
     }
 
@@ -187,5 +190,13 @@ public final class Udp2Tcp {
             dropped += 1
         }
         queue.append(copy)
+    }
+}
+
+extension ReconnectStateMachine.Action {
+    /// The retry delay in milliseconds, for logs.
+    var retryMilliseconds: Int64? {
+        guard case .retry(let delay) = self else { return nil }
+        return delay.nanoseconds / 1_000_000
     }
 }
