@@ -1,4 +1,3 @@
-import ArgumentParser
 import NIOCore
 import NIOPosix
 import VPNLog
@@ -10,122 +9,100 @@ import Glibc
 /// The version `--version` prints.
 public let udpOverTCPVersion = "0.1.0"
 
-/// Options both tools take: Mullvad's `TcpOptions` and `--threads`.
-public struct SharedOptions: ParsableArguments {
-    @Option(name: .customLong("threads"), help: "Number of worker threads (default: udp2tcp 1, tcp2udp one per core).")
-    public var threads: Int?
+/// Mullvad's `TcpOptions` and `--threads`, taken by both tools.
+let sharedFlags: [FlagSpec] = [
+    FlagSpec(name: "threads", valueName: "THREADS", help: "Number of worker threads (default: udp2tcp 1, tcp2udp one per core)"),
+    FlagSpec(name: "recv-buffer", valueName: "BYTES", help: "SO_RCVBUF of the TCP socket(s)"),
+    FlagSpec(name: "send-buffer", valueName: "BYTES", help: "SO_SNDBUF of the TCP socket(s)"),
+    FlagSpec(name: "tcp-recv-timeout", valueName: "SECONDS", help: "Close a TCP connection that received nothing for this long"),
+    FlagSpec(name: "fwmark", valueName: "MARK", help: "SO_MARK for every socket, decimal or 0x hex (Linux, needs CAP_NET_ADMIN)"),
+    FlagSpec(name: "nodelay", help: "Set TCP_NODELAY (always on; accepted for compatibility)"),
+]
 
-    @Option(name: .customLong("recv-buffer"), help: "SO_RCVBUF of the TCP socket(s), in bytes.")
-    public var recvBuffer: UInt32?
-
-    @Option(name: .customLong("send-buffer"), help: "SO_SNDBUF of the TCP socket(s), in bytes.")
-    public var sendBuffer: UInt32?
-
-    @Option(name: .customLong("tcp-recv-timeout"), help: "Close a TCP connection that received nothing for this many seconds.")
-    public var tcpRecvTimeout: UInt64?
-
-    @Option(name: .customLong("fwmark"), help: "SO_MARK for every socket (decimal or 0x hex; Linux, needs CAP_NET_ADMIN).", transform: parseMark)
-    public var fwmark: UInt32?
-
-    @Flag(name: .customLong("nodelay"), help: "Set TCP_NODELAY (always on; accepted for compatibility).")
-    public var nodelay = false
-
-    public init() {}
-
-    public func validate() throws {
-        if let threads, !(1...255).contains(threads) { throw ValidationError("--threads: \(threads) is not in 1-255") }
-        if tcpRecvTimeout == 0 { throw ValidationError("--tcp-recv-timeout: must be at least 1 second") }
+extension ParsedFlags {
+    /// `--threads`, 1-255 as Mullvad's `NonZeroU8`.
+    func threads() throws(UsageError) -> Int? {
+        try integer("threads", in: UInt8(1)...UInt8.max).map(Int.init)
     }
 
-    /// The socket settings these flags ask for.
-    public var socketSettings: SocketSettings {
-        SocketSettings(
-            tcpReceiveBuffer: recvBuffer.map(Int.init), tcpSendBuffer: sendBuffer.map(Int.init),
-            tcpReceiveTimeout: tcpRecvTimeout.map { .seconds(Int64(clamping: $0)) }, fwmark: fwmark, noDelay: true
+    /// The socket settings the shared flags ask for.
+    func socketSettings() throws(UsageError) -> SocketSettings {
+        var fwmark: UInt32?
+        if let text = value("fwmark") {
+            let lowered = text.lowercased()
+            fwmark = lowered.hasPrefix("0x") ? UInt32(lowered.dropFirst(2), radix: 16) : UInt32(lowered)
+            if fwmark == nil { throw UsageError("--fwmark: \"\(text)\" is not a 32-bit number") }
+        }
+        let timeout = try integer("tcp-recv-timeout", in: UInt32(1)...UInt32.max)
+        return SocketSettings(
+            tcpReceiveBuffer: try integer("recv-buffer", in: UInt32(1)...UInt32(Int32.max)).map(Int.init),
+            tcpSendBuffer: try integer("send-buffer", in: UInt32(1)...UInt32(Int32.max)).map(Int.init),
+            tcpReceiveTimeout: timeout.map { .seconds(Int64($0)) }, fwmark: fwmark, noDelay: true
         )
     }
-}
 
-private func parseMark(_ text: String) throws -> UInt32 {
-    let value = text.lowercased().hasPrefix("0x") ? UInt32(text.dropFirst(2), radix: 16) : UInt32(text)
-    guard let value else { throw ValidationError("--fwmark: \"\(text)\" is not a 32-bit number") }
-    return value
+    /// An `IP:PORT` flag.
+    func socketAddress(_ name: String) throws(UsageError) -> SocketAddress {
+        let text = try required(name)
+        do {
+            return try parseSocketAddress(text)
+        } catch {
+            throw UsageError("--\(name): \(error)")
+        }
+    }
 }
 
 /// `udp2tcp`: listen for UDP and forward it over one TCP (or TLS) connection.
-public struct Udp2TcpCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "udp2tcp",
-        abstract: "Listen for incoming UDP and forward to TCP",
-        discussion: """
-            Each datagram travels as a 2-byte big-endian length and the payload (Mullvad's \
-            udp-over-tcp format). The connection is re-established with backoff when it drops. \
-            LOG_LEVEL (debug, info, warn, error) sets how much is logged.
-            """,
-        version: "udp2tcp \(udpOverTCPVersion)"
-    )
+public enum Udp2TcpCommand {
+    static let about = "Listen for incoming UDP and forward to TCP (Mullvad's udp-over-tcp framing), reconnecting with backoff."
+    static let flags: [FlagSpec] = [
+        FlagSpec(name: "udp-listen", valueName: "IP:PORT", help: "The IP and UDP port to bind to and accept incoming datagrams on"),
+        FlagSpec(name: "tcp-forward", valueName: "HOST:PORT", help: "The IP (or name) and TCP port to forward all UDP traffic to"),
+        FlagSpec(name: "tls", help: "Wrap the TCP connection in TLS; the server certificate is verified"),
+        FlagSpec(name: "tls-sni", valueName: "NAME", help: "With --tls: the SNI sent and the name the certificate must carry (default: the --tcp-forward host when it is a name)"),
+        FlagSpec(name: "tls-ca-file", valueName: "FILE", help: "With --tls: PEM file of trusted CA certificates (default: the system roots)"),
+    ] + sharedFlags
 
-    @Option(name: .customLong("udp-listen"), help: "The IP and UDP port to bind to and accept incoming datagrams on.")
-    public var udpListen: String
-
-    @Option(name: .customLong("tcp-forward"), help: "The host (IP or name) and TCP port to forward all UDP traffic to.")
-    public var tcpForward: String
-
-    @Flag(name: .customLong("tls"), help: "Wrap the TCP connection in TLS (certificate verified).")
-    public var tls = false
-
-    @Option(name: .customLong("tls-sni"), help: "With --tls: the SNI sent and the name the certificate must carry (default: the --tcp-forward host when it is a name).")
-    public var tlsSNI: String?
-
-    @Option(name: .customLong("tls-ca-file"), help: "With --tls: PEM file of trusted CA certificates (default: the system roots).")
-    public var tlsCAFile: String?
-
-    @OptionGroup public var shared: SharedOptions
-
-    public init() {}
-
-    public func validate() throws {
-        _ = try makeConfiguration()
-    }
-
-    /// The engine configuration these flags describe.
-    public func makeConfiguration() throws -> Udp2TcpConfiguration {
-        let listen: SocketAddress
+    /// Parses a command line (without the program name).
+    public static func parse(_ arguments: [String]) throws(UsageError) -> Invocation<Udp2TcpConfiguration> {
+        let flags = try ParsedFlags(arguments, accepting: Self.flags)
+        if flags.wantsHelp { return .help }
+        if flags.wantsVersion { return .version }
+        let listen = try flags.socketAddress("udp-listen")
+        let forwardText = try flags.required("tcp-forward")
         let forward: HostPort
         do {
-            listen = try parseSocketAddress(udpListen)
+            forward = try HostPort(parsing: forwardText)
         } catch {
-            throw ValidationError("--udp-listen: \(error)")
+            throw UsageError("--tcp-forward: \(error)")
         }
-        do {
-            forward = try HostPort(parsing: tcpForward)
-        } catch {
-            throw ValidationError("--tcp-forward: \(error)")
+        guard forward.port != 0 else { throw UsageError("--tcp-forward: port 0 in \"\(forwardText)\"") }
+        var tls: ClientTLSSettings?
+        if flags.isSet("tls") {
+            guard let name = flags.value("tls-sni") ?? (forward.ipAddress == nil ? forward.host : nil), !name.isEmpty else {
+                throw UsageError("--tls needs --tls-sni NAME when --tcp-forward is an IP address")
+            }
+            tls = ClientTLSSettings(serverName: name, caFile: flags.value("tls-ca-file"))
+        } else if flags.value("tls-sni") != nil || flags.value("tls-ca-file") != nil {
+            throw UsageError("--tls-sni and --tls-ca-file need --tls")
         }
-        guard forward.port != 0 else { throw ValidationError("--tcp-forward: port 0 in \"\(tcpForward)\"") }
-        var tlsSettings: ClientTLSSettings?
-        if tls {
-            let name = tlsSNI ?? (forward.ipAddress == nil ? forward.host : nil)
-            guard let name, !name.isEmpty else { throw ValidationError("--tls needs --tls-sni NAME when --tcp-forward is an IP address") }
-            tlsSettings = ClientTLSSettings(serverName: name, caFile: tlsCAFile)
-        } else if tlsSNI != nil || tlsCAFile != nil {
-            throw ValidationError("--tls-sni and --tls-ca-file need --tls")
-        }
-        return Udp2TcpConfiguration(
-            udpListen: listen, tcpForward: forward, tls: tlsSettings, socket: shared.socketSettings, threads: shared.threads ?? 1
+        return .run(
+            Udp2TcpConfiguration(
+                udpListen: listen, tcpForward: forward, tls: tls, socket: try flags.socketSettings(), threads: try flags.threads() ?? 1
+            )
         )
     }
 
-    public func run() throws {
-        try configureLogging()
-        let configuration = try makeConfiguration()
+    /// Runs udp2tcp with the process's arguments; returns only by exiting.
+    public static func main() -> Never {
+        let configuration: Udp2TcpConfiguration = startUp(tool: "udp2tcp", about: about, flags: flags, required: ["udp-listen", "tcp-forward"], parse: parse)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let channel: Channel
         do {
             channel = try Udp2Tcp.start(configuration, on: group.next()).wait()
         } catch {
             Log.error("udp2tcp cannot start", ("udp_listen", configuration.udpListen.logDescription), ("error", describe(error)))
-            throw ExitCode(1)
+            exit(1)
         }
         Log.info(
             "listening", ("udp_listen", channel.localAddress?.logDescription), ("tcp_forward", configuration.tcpForward),
@@ -133,100 +110,75 @@ public struct Udp2TcpCommand: ParsableCommand {
         )
         try? channel.closeFuture.wait()
         Log.error("UDP socket closed", ("udp_listen", configuration.udpListen.logDescription))
-        throw ExitCode(1)
+        exit(1)
     }
 }
 
 /// `tcp2udp`: accept TCP connections and forward each one's frames to one UDP address.
-public struct Tcp2UdpCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "tcp2udp",
-        abstract: "Listen for incoming TCP and forward to UDP",
-        discussion: """
-            Every connection gets its own UDP socket, connected to --udp-forward: datagrams are \
-            never sent anywhere else. LOG_LEVEL (debug, info, warn, error) sets how much is logged.
-            """,
-        version: "tcp2udp \(udpOverTCPVersion)"
-    )
+public enum Tcp2UdpCommand {
+    static let about = "Listen for incoming TCP and forward to UDP (Mullvad's udp-over-tcp framing); every connection gets its own UDP socket connected to --udp-forward."
+    static let flags: [FlagSpec] = [
+        FlagSpec(name: "tcp-listen", valueName: "IP:PORT", repeatable: true, help: "The IP and TCP port(s) to listen on for udp2tcp connections (repeatable)"),
+        FlagSpec(name: "udp-forward", valueName: "IP:PORT", help: "The IP and UDP port to forward all traffic to, and the only address datagrams are sent to"),
+        FlagSpec(name: "udp-bind", valueName: "IP", help: "The local IP to bind the UDP sockets to (default: 0.0.0.0 or ::)"),
+        FlagSpec(name: "tls-cert", valueName: "FILE", help: "Terminate TLS with this PEM certificate chain (needs --tls-key)"),
+        FlagSpec(name: "tls-key", valueName: "FILE", help: "The PEM private key for --tls-cert"),
+        FlagSpec(name: "proxy-protocol", help: "Expect a PROXY protocol v1 or v2 header first on every connection (haproxy send-proxy / send-proxy-v2)"),
+        FlagSpec(name: "max-connections", valueName: "N", help: "Close connections beyond this many at once (default 1024)"),
+    ] + sharedFlags
 
-    @Option(name: .customLong("tcp-listen"), help: "The IP and TCP port(s) to listen on for udp2tcp connections (repeatable).")
-    public var tcpListen: [String] = []
-
-    @Option(name: .customLong("udp-forward"), help: "The IP and UDP port to forward all traffic to.")
-    public var udpForward: String
-
-    @Option(name: .customLong("udp-bind"), help: "The local IP to bind the UDP sockets to (default: 0.0.0.0 or ::).")
-    public var udpBind: String?
-
-    @Option(name: .customLong("tls-cert"), help: "Terminate TLS with this PEM certificate chain (needs --tls-key).")
-    public var tlsCert: String?
-
-    @Option(name: .customLong("tls-key"), help: "The PEM private key for --tls-cert.")
-    public var tlsKey: String?
-
-    @Flag(name: .customLong("proxy-protocol"), help: "Expect a PROXY protocol v1 or v2 header first on every connection.")
-    public var proxyProtocol = false
-
-    @Option(name: .customLong("max-connections"), help: "Close connections beyond this many at once.")
-    public var maxConnections = 1024
-
-    @OptionGroup public var shared: SharedOptions
-
-    public init() {}
-
-    public func validate() throws {
-        _ = try makeConfiguration()
-    }
-
-    /// The engine configuration these flags describe.
-    public func makeConfiguration() throws -> Tcp2UdpConfiguration {
-        guard !tcpListen.isEmpty else { throw ValidationError("--tcp-listen: at least one address is required") }
-        let listen = try tcpListen.map { text in
+    /// Parses a command line (without the program name).
+    public static func parse(_ arguments: [String]) throws(UsageError) -> Invocation<Tcp2UdpConfiguration> {
+        let flags = try ParsedFlags(arguments, accepting: Self.flags)
+        if flags.wantsHelp { return .help }
+        if flags.wantsVersion { return .version }
+        let listenTexts = flags.all("tcp-listen")
+        guard !listenTexts.isEmpty else { throw UsageError("--tcp-listen is required") }
+        var listen: [SocketAddress] = []
+        for text in listenTexts {
             do {
-                return try parseSocketAddress(text)
+                listen.append(try parseSocketAddress(text))
             } catch {
-                throw ValidationError("--tcp-listen: \(error)")
+                throw UsageError("--tcp-listen: \(error)")
             }
         }
-        let forward: SocketAddress
-        do {
-            forward = try parseSocketAddress(udpForward)
-        } catch {
-            throw ValidationError("--udp-forward: \(error)")
-        }
-        guard forward.port != 0 else { throw ValidationError("--udp-forward: port 0 in \"\(udpForward)\"") }
+        let forward = try flags.socketAddress("udp-forward")
+        guard forward.port != 0 else { throw UsageError("--udp-forward: port 0 is not allowed") }
         var bind: SocketAddress?
-        if let udpBind {
+        if let text = flags.value("udp-bind") {
             do {
-                bind = try parseIPAddress(udpBind)
+                bind = try parseIPAddress(text)
             } catch {
-                throw ValidationError("--udp-bind: \(error)")
+                throw UsageError("--udp-bind: \(error)")
             }
-            if bind?.protocol != forward.protocol { throw ValidationError("--udp-bind: \(udpBind) is not of the same family as --udp-forward \(udpForward)") }
+            if bind?.protocol != forward.protocol { throw UsageError("--udp-bind: \(text) is not of the same family as --udp-forward") }
         }
         var tls: ServerTLSSettings?
-        switch (tlsCert, tlsKey) {
+        switch (flags.value("tls-cert"), flags.value("tls-key")) {
         case (let cert?, let key?): tls = ServerTLSSettings(certificateFile: cert, keyFile: key)
         case (nil, nil): tls = nil
-        default: throw ValidationError("--tls-cert and --tls-key go together")
+        default: throw UsageError("--tls-cert and --tls-key go together")
         }
-        guard maxConnections >= 1 else { throw ValidationError("--max-connections: must be at least 1") }
-        return Tcp2UdpConfiguration(
-            tcpListen: listen, udpForward: forward, udpBind: bind, socket: shared.socketSettings, threads: shared.threads, tls: tls,
-            proxyProtocol: proxyProtocol, maxConnections: maxConnections
+        return .run(
+            Tcp2UdpConfiguration(
+                tcpListen: listen, udpForward: forward, udpBind: bind, socket: try flags.socketSettings(), threads: try flags.threads(),
+                tls: tls, proxyProtocol: flags.isSet("proxy-protocol"),
+                maxConnections: try flags.integer("max-connections", in: 1...Int(Int32.max)) ?? 1024
+            )
         )
     }
 
-    public func run() throws {
-        try configureLogging()
-        let configuration = try makeConfiguration()
+    /// Runs tcp2udp with the process's arguments; returns only by exiting.
+    public static func main() -> Never {
+        let configuration: Tcp2UdpConfiguration = startUp(tool: "tcp2udp", about: about, flags: flags, required: ["tcp-listen", "udp-forward"], parse: parse)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
         let listeners: [Channel]
         do {
             listeners = try Tcp2Udp.start(configuration, group: group).wait()
         } catch {
-            Log.error("tcp2udp cannot start", ("tcp_listen", tcpListen.joined(separator: ",")), ("error", describe(error)))
-            throw ExitCode(1)
+            let addresses = configuration.tcpListen.map(\.logDescription).joined(separator: ",")
+            Log.error("tcp2udp cannot start", ("tcp_listen", addresses), ("error", describe(error)))
+            exit(1)
         }
         for listener in listeners {
             Log.info(
@@ -236,15 +188,45 @@ public struct Tcp2UdpCommand: ParsableCommand {
         }
         for listener in listeners { try? listener.closeFuture.wait() }
         Log.error("listening sockets closed")
-        throw ExitCode(1)
+        exit(1)
+    }
+}
+
+/// Parses the process's arguments and `LOG_LEVEL`; prints help or version, or the usage error
+/// and exits 2 (as clap does for Mullvad's tools).
+private func startUp<Configuration>(
+    tool: String, about: String, flags: [FlagSpec], required: Set<String>,
+    parse: ([String]) throws(UsageError) -> Invocation<Configuration>
+) -> Configuration {
+    let help = helpText(tool: tool, about: about, flags: flags, required: required)
+    do {
+        try configureLogging()
+        switch try parse(Array(CommandLine.arguments.dropFirst())) {
+        case .help:
+            print(help, terminator: "")
+            exit(0)
+        case .version:
+            print("\(tool) \(udpOverTCPVersion)")
+            exit(0)
+        case .run(let configuration):
+            return configuration
+        }
+    } catch {
+        writeStandardError("error: \(error)\nTry '\(tool) --help' for more information.\n")
+        exit(2)
     }
 }
 
 /// Applies `LOG_LEVEL`.
-func configureLogging() throws {
+func configureLogging() throws(UsageError) {
     guard let raw = getenv("LOG_LEVEL") else { return }
     let text = String(cString: raw)
     if text.isEmpty { return }
-    guard let level = LogLevel(name: text) else { throw ValidationError("LOG_LEVEL: \"\(text)\" is not debug, info, warn or error") }
+    guard let level = LogLevel(name: text) else { throw UsageError("LOG_LEVEL: \"\(text)\" is not debug, info, warn or error") }
     Log.level = level
+}
+
+private func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
 }

@@ -47,8 +47,8 @@ public final class Udp2Tcp {
     private var queue = CircularBuffer<ByteBuffer>()
     private var dropped = 0
 
-    /// Binds the UDP socket and starts connecting; the returned channel closes only on a fatal
-    /// UDP error. Run it on the returned loop-bound value's event loop.
+    /// Binds the UDP socket on `eventLoop` and starts connecting. The engine lives on that loop
+    /// for as long as the returned UDP channel is open, which is until a fatal UDP error.
     public static func start(_ configuration: Udp2TcpConfiguration, on eventLoop: EventLoop) -> EventLoopFuture<Channel> {
         let tlsContext: NIOSSLContext?
         do {
@@ -79,7 +79,6 @@ public final class Udp2Tcp {
         let settings = configuration.socket
         let datagram = NIOLoopBound(self.datagram, eventLoop: eventLoop)
         return DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try settings.applyUDP(to: channel, vectorReads: 32)
