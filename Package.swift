@@ -6,9 +6,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vpn-init", targets: ["vpn-init"]),
+        .executable(name: "udp2tcp", targets: ["udp2tcp"]),
+        .executable(name: "tcp2udp", targets: ["tcp2udp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C and system libraries.
@@ -28,12 +32,22 @@ let package = Package(
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
         .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
         .target(name: "Firewall", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "WireGuard"]),
+        .target(name: "UDPOverTCP", dependencies: [
+            "VPNLog", "SystemCalls",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
 
         // Thin executables.
         .executableTarget(
             name: "vpn-init",
             dependencies: ["Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls"]
         ),
+        .executableTarget(name: "udp2tcp", dependencies: ["UDPOverTCP"]),
+        .executableTarget(name: "tcp2udp", dependencies: ["UDPOverTCP"]),
 
         // Fixture loader and a scripted fake kernel shared by the netlink tests.
         .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls"],
@@ -49,6 +63,11 @@ let package = Package(
             "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls", "WireGuard",
         ]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor"]),
+        .testTarget(name: "UDPOverTCPTests", dependencies: [
+            "UDPOverTCP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

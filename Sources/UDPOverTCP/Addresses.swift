@@ -1,0 +1,89 @@
+import NIOCore
+
+/// Why an address argument was refused.
+public struct AddressError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var reason: String
+
+    public init(_ reason: String) {
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+}
+
+/// A `host:port` pair as written on the command line: `1.2.3.4:80`, `[fd00::1]:80` or, where a
+/// name is allowed, `gateway.example:443`.
+public struct HostPort: Hashable, Sendable, CustomStringConvertible {
+    /// An IP literal (without brackets) or a DNS name.
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port`; an IPv6 host must be in brackets, as Rust's `SocketAddr` requires.
+    public init(parsing text: String) throws(AddressError) {
+        let hostPart: Substring
+        let portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw AddressError("missing \"]\" in \"\(text)\"") }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { throw AddressError("missing port in \"\(text)\"") }
+            portPart = rest.dropFirst()
+            guard hostPart.contains(":"), (try? SocketAddress(ipAddress: String(hostPart), port: 0)) != nil else {
+                throw AddressError("\"\(hostPart)\" in brackets is not an IPv6 address")
+            }
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { throw AddressError("missing port in \"\(text)\"") }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+            if hostPart.contains(":") { throw AddressError("IPv6 address in \"\(text)\" must be in brackets, e.g. [::1]:5001") }
+        }
+        guard !hostPart.isEmpty else { throw AddressError("missing host in \"\(text)\"") }
+        guard !portPart.isEmpty, portPart.count <= 5, portPart.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let port = Int(portPart), port <= 65535
+        else { throw AddressError("bad port \"\(portPart)\" in \"\(text)\"") }
+        self.host = String(hostPart)
+        self.port = port
+    }
+
+    /// The address when the host is an IP literal, else nil.
+    public var ipAddress: SocketAddress? {
+        try? SocketAddress(ipAddress: host, port: port)
+    }
+
+    public var description: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+/// Parses an IP socket address such as `127.0.0.1:51820` or `[::1]:51820`.
+public func parseSocketAddress(_ text: String) throws(AddressError) -> SocketAddress {
+    let hostPort = try HostPort(parsing: text)
+    guard let address = hostPort.ipAddress else { throw AddressError("\"\(hostPort.host)\" in \"\(text)\" is not an IP address") }
+    return address
+}
+
+/// Parses a bare IP address such as `0.0.0.0` or `::1` into a socket address with port 0.
+public func parseIPAddress(_ text: String) throws(AddressError) -> SocketAddress {
+    guard let address = try? SocketAddress(ipAddress: text, port: 0) else { throw AddressError("\"\(text)\" is not an IP address") }
+    return address
+}
+
+extension SocketAddress {
+    /// The unspecified address (`0.0.0.0` or `::`) of this address's family, port 0.
+    var unspecifiedOfSameFamily: SocketAddress {
+        if case .v6 = self { return try! SocketAddress(ipAddress: "::", port: 0) }
+        return try! SocketAddress(ipAddress: "0.0.0.0", port: 0)
+    }
+
+    /// `1.2.3.4:80` / `[::1]:80`, without NIO's `[IPv4]` decoration.
+    var logDescription: String {
+        guard let ip = ipAddress, let port else { return "\(self)" }
+        if case .v6 = self { return "[\(ip)]:\(port)" }
+        return "\(ip):\(port)"
+    }
+}

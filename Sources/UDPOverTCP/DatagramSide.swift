@@ -1,0 +1,155 @@
+import NIOCore
+import VPNLog
+
+/// The UDP half of a forwarding session, the last handler of a datagram channel.
+///
+/// Datagrams read from UDP become frames written to the attached ``StreamSide`` (coalesced per
+/// read burst); payloads the stream side decodes are sent as datagrams. Both halves live on the
+/// same event loop and call each other directly. When the stream cannot take more, UDP reads
+/// stop and the kernel's socket buffer absorbs (and, past its size, drops) the excess.
+final class DatagramSide: ChannelDuplexHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    /// Where datagrams from the stream go.
+    enum Destination {
+        /// Always this address: tcp2udp's connected socket (never an open relay).
+        case fixed(SocketAddress)
+        /// Whoever sent the latest datagram: udp2tcp's local WireGuard.
+        case lastSender
+    }
+
+    /// Frames are handed to the stream in chunks of about this many bytes.
+    static let coalescingLimit = 48 << 10
+
+    private let destination: Destination
+    /// The stream half, when one is attached and established.
+    var stream: StreamSide? {
+        didSet { if stream == nil { resumeReads() } }
+    }
+    /// Called for each datagram read while no stream is attached (udp2tcp queues a few).
+    var datagramWithoutStream: ((AddressedEnvelope<ByteBuffer>) -> Void)?
+    /// Called when the channel closes.
+    var closed: (() -> Void)?
+    private(set) var lastSender: SocketAddress?
+    private var context: ChannelHandlerContext?
+    private var outgoing: ByteBuffer?
+    private var readHeld = false
+    private var flushPending = false
+    /// Datagrams from the stream with nowhere to go (no sender seen yet).
+    private(set) var undeliverable = 0
+
+    init(destination: Destination) {
+        self.destination = destination
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        stream = nil
+        datagramWithoutStream = nil
+        closed = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed?()
+        context.fireChannelInactive()
+    }
+
+    // MARK: UDP -> stream
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        if case .lastSender = destination { lastSender = envelope.remoteAddress }
+        guard stream != nil else {
+            datagramWithoutStream?(envelope)
+            return
+        }
+        appendFrame(envelope.data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        sendFrames()
+        context.fireChannelReadComplete()
+    }
+
+    /// Frames `payload` into the pending chunk, handing the chunk over when it is big enough.
+    func appendFrame(_ payload: ByteBuffer) {
+        if outgoing == nil, let context {
+            outgoing = context.channel.allocator.buffer(capacity: Self.coalescingLimit + Framing.headerLength + payload.readableBytes)
+        }
+        Framing.appendFrame(payload, to: &outgoing!)
+        if outgoing!.readableBytes >= Self.coalescingLimit { sendFrames() }
+    }
+
+    /// Hands the pending chunk to the stream.
+    func sendFrames() {
+        guard let chunk = outgoing.take(), let stream else { return }
+        stream.send(chunk)
+    }
+
+    // MARK: stream -> UDP
+
+    /// Sends one payload decoded from the stream; ``flushDeliveries()`` sends the batch.
+    func deliver(_ payload: ByteBuffer) {
+        guard let context else { return }
+        let target: SocketAddress
+        switch destination {
+        case .fixed(let address):
+            target = address
+        case .lastSender:
+            guard let lastSender else {
+                undeliverable += 1
+                return
+            }
+            target = lastSender
+        }
+        context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: target, data: payload)), promise: nil)
+        flushPending = true
+    }
+
+    /// Flushes the datagrams written since the last flush (one sendmmsg where possible).
+    func flushDeliveries() {
+        guard flushPending, let context else { return }
+        flushPending = false
+        context.flush()
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func close() {
+        context?.close(promise: nil)
+    }
+
+    // MARK: backpressure
+
+    func read(context: ChannelHandlerContext) {
+        if let stream, !stream.isWritable {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// The stream's write buffer drained: read UDP again.
+    func resumeReads() {
+        guard readHeld, stream?.isWritable ?? true, let context else { return }
+        readHeld = false
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        stream?.resumeReads()
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // ICMP errors (ECONNREFUSED while nothing listens on the forward port) are reported on
+        // the next read or write of a connected UDP socket; the socket stays usable.
+        Log.debug("UDP socket error", ("error", describe(error)))
+    }
+}

@@ -1,0 +1,80 @@
+import NIOCore
+
+/// The udp-over-tcp wire format (Mullvad's): every datagram travels as a 2-byte big-endian
+/// payload length followed by the payload, in both directions, with nothing else on the stream.
+public enum Framing {
+    /// Bytes in a frame header.
+    public static let headerLength = 2
+    /// The largest payload a header can describe.
+    public static let maximumFrameLength = Int(UInt16.max)
+    /// The largest UDP payload over IPv4: 65535 - 20 (IP header) - 8 (UDP header).
+    public static let maximumIPv4Payload = 65_507
+    /// The largest UDP payload over IPv6 without jumbograms: 65535 - 8 (UDP header).
+    public static let maximumIPv6Payload = 65_527
+
+    /// The largest datagram a UDP socket of this address family can send.
+    public static func maximumPayload(for address: SocketAddress) -> Int {
+        if case .v6 = address { return maximumIPv6Payload }
+        return maximumIPv4Payload
+    }
+
+    /// Appends one frame (header and payload) for `payload` to `output`.
+    ///
+    /// - Precondition: `payload` is at most ``maximumFrameLength`` bytes, which every datagram a
+    ///   UDP socket can deliver is.
+    public static func appendFrame(_ payload: ByteBuffer, to output: inout ByteBuffer) {
+        precondition(payload.readableBytes <= maximumFrameLength, "datagram of \(payload.readableBytes) bytes cannot be framed")
+        output.writeInteger(UInt16(truncatingIfNeeded: payload.readableBytes), endianness: .big)
+        output.writeImmutableBuffer(payload)
+    }
+
+    /// Removes the first complete frame from `buffer` and returns its payload (a slice, not a
+    /// copy), or returns nil and leaves `buffer` untouched when the frame is not complete yet.
+    ///
+    /// - Throws: ``FrameError/tooLong(length:maximum:)`` when the header announces more than
+    ///   `maximumPayload` bytes; the stream cannot be resynchronised after that.
+    public static func nextFrame(from buffer: inout ByteBuffer, maximumPayload: Int) throws(FrameError) -> ByteBuffer? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt16.self) else { return nil }
+        guard Int(length) <= maximumPayload else { throw FrameError.tooLong(length: Int(length), maximum: maximumPayload) }
+        guard buffer.readableBytes >= headerLength + Int(length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: headerLength)
+        return buffer.readSlice(length: Int(length))
+    }
+}
+
+/// A stream that breaks the framing rules; the connection carrying it is closed.
+public enum FrameError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// A header announced a payload larger than a UDP datagram can carry.
+    case tooLong(length: Int, maximum: Int)
+
+    public var description: String {
+        switch self {
+        case .tooLong(let length, let maximum):
+            "frame of \(length) bytes is longer than the \(maximum) bytes a UDP datagram can carry"
+        }
+    }
+}
+
+/// Splits a TCP byte stream into datagram payloads (``Framing/nextFrame(from:maximumPayload:)``
+/// behind NIO's `ByteToMessageHandler`).
+public struct FrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
+
+    /// Frames announcing more than this many bytes are an error.
+    public let maximumPayload: Int
+
+    public init(maximumPayload: Int) {
+        self.maximumPayload = maximumPayload
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let payload = try Framing.nextFrame(from: &buffer, maximumPayload: maximumPayload) else { return .needMoreData }
+        context.fireChannelRead(Self.wrapInboundOut(payload))
+        return .continue
+    }
+
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        // A partial frame at end of stream is simply dropped, as a lost datagram would be.
+        try decode(context: context, buffer: &buffer)
+    }
+}

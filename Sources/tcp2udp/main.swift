@@ -1,0 +1,3 @@
+import UDPOverTCP
+
+Tcp2UdpCommand.main()

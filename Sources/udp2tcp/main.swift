@@ -1,0 +1,3 @@
+import UDPOverTCP
+
+Udp2TcpCommand.main()
