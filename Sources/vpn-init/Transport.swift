@@ -31,7 +31,7 @@ enum Transport {
         var children: [ChildSpec] = []
         if let listen = config.tcpListen {
             let program = try executable("tcp2udp", variable: "WG_TCP_LISTEN")
-            children.append(spec("tcp2udp", [program, "--tcp-listen", "\(listen)", "--udp-forward", "127.0.0.1:\(config.listenPort)"]))
+            children.append(spec("tcp2udp", [program, "--tcp-listen", "\(listen)", "--udp-forward", "127.0.0.1:\(config.listenPort)", "--udp-bind", "127.0.0.1"]))
         }
         for (index, local) in loopback.sorted(by: { $0.key < $1.key }) {
             let peer = config.peers[index]
