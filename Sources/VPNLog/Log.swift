@@ -83,25 +83,30 @@ public enum Log {
         let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { scalar in
             scalar.value > 0x20 && scalar.value < 0x7f && scalar != "\"" && scalar != "=" && scalar != "\\"
         }
-        if plain { return value }
-        var quoted = "\""
+        return plain ? value : "\"" + escaped(value) + "\""
+    }
+
+    /// `value` with `"`, `\` and control characters escaped as in JSON (RFC 8259), so it can
+    /// stand between double quotes in a logfmt line or a JSON document.
+    public static func escaped(_ value: String) -> String {
+        var out = ""
         for scalar in value.unicodeScalars {
             switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7f {
                     let hex = String(scalar.value, radix: 16)
-                    quoted += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
-                    quoted.unicodeScalars.append(scalar)
+                    out.unicodeScalars.append(scalar)
                 }
             }
         }
-        return quoted + "\""
+        return out
     }
 }
 

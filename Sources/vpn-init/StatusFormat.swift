@@ -1,3 +1,4 @@
+import VPNLog
 import WireGuard
 
 /// How `vpn-init status` prints a device: `wg show`-like text, or one JSON object (snake_case,
@@ -51,25 +52,8 @@ enum StatusFormat {
         "{" + members.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
     }
 
-    /// A JSON string literal (RFC 8259 escaping).
+    /// A JSON string literal.
     static func string(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        "\"" + Log.escaped(value) + "\""
     }
 }
