@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vpn-init", targets: ["vpn-init"]),
+        // The pure core, for the fuzz targets in Fuzz/ (a separate package that depends on this one).
+        .library(name: "DstackVPNCore", targets: ["Config", "WireGuard", "Netlink", "NetlinkSocket", "SystemCalls", "VPNLog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
