@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard", "VPNLog", "SystemCalls"]),
         .testTarget(name: "KeyStoreTests", dependencies: ["Config", "WireGuard", "SystemCalls"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor"]),
+        // Inputs found by the fuzz targets in Fuzz/ (docs/FUZZING.md).
+        .testTarget(name: "RegressionTests", dependencies: ["Config", "Netlink", "SystemCalls", "WireGuard"]),
     ],
     swiftLanguageModes: [.v6]
 )
