@@ -51,6 +51,24 @@ import WireGuard
         #expect(!error.description.contains(truncated.prefix(16)))
     }
 
+    // MARK: values accepted that should not be
+
+    /// `10.0.0.2/-0` read as `10.0.0.2/0`: a stray minus turned a host route into a default
+    /// route (`WG_PEER_B_ALLOWED_IPS=10.0.0.2/-0` sent all IPv4 traffic to the peer). Found by
+    /// the bad-environment matrix of scripts/test-robustness.
+    @Test(arguments: ["10.0.0.2/-0", "fd00::2/-0", "10.0.0.2/-00", "10.0.0.2/ 24", "10.0.0.2/24 ", "10.0.0.2/２４"])
+    func prefixLengthIsDigitsOnly(text: String) {
+        #expect(throws: ParseError.self) { try IPNetwork(parsing: text) }
+    }
+
+    @Test func negativeZeroPrefixInTheEnvironmentIsAnError() throws {
+        let errors = try #require(throws: ConfigErrors.self) {
+            try VPNConfig.parse(environment: ["WG_ADDRESS": "10.0.0.1/24", "WG_PEER_B_PUBLIC_KEY": "qKNxSoANVFm3YblEC+2Rik39oUxCrlM7ZRzxHe0ATCY=",
+                                              "WG_PEER_B_ALLOWED_IPS": "10.0.0.2/-0"])
+        }
+        #expect(errors.variables == ["WG_PEER_B_ALLOWED_IPS"])
+    }
+
     // MARK: environment and wg-quick messages
 
     /// `WG_PRIVATE_KEY:KEY` (a colon for `=`) is a variable named `WG_PRIVATE_KEY:<43 characters
