@@ -7,7 +7,8 @@ import WireGuard
 // - a failure names, in every problem, a variable that was set (or a required one that is
 //   missing); each problem is one line; no key-like text appears in the messages;
 // - a success renders (with placeholder keys where keys come from files) to a wg-quick file
-//   that parses back to the same configuration.
+//   that parses back to the same configuration, and every number it accepted was written in
+//   plain digits (no sign, no space: "-0" and "+24" are mistakes, not values).
 
 runFuzzer(fuzzEnvironment)
 
@@ -16,6 +17,7 @@ func fuzzEnvironment(_ input: [UInt8]) {
     do {
         let config = try VPNConfig.parse(environment: environment)
         checkRendersAndParsesBack(config)
+        checkPlainNumbers(environment)
     } catch {
         checkProblems(error, environment: environment)
     }
@@ -69,4 +71,24 @@ func checkRendersAndParsesBack(_ config: VPNConfig) {
         require(false, "the rendered config of a valid environment does not parse: \(error)\n\(text)")
     }
     require(config.effectiveMTU >= 576 && config.effectiveMTU <= 65535, "MTU \(config.effectiveMTU) out of range")
+}
+
+/// Accepted numbers are plain: ports, MTU, keepalive, waits and prefix lengths hold only digits
+/// (and one "." in the waits); a fwmark is decimal or 0x hex.
+func checkPlainNumbers(_ environment: [String: String]) {
+    let digits = Set("0123456789")
+    for (name, value) in environment {
+        if ["WG_LISTEN_PORT", "WG_MTU", "WG_PEER_KEY_WAIT", "VPN_SHUTDOWN_GRACE"].contains(name)
+            || name.hasSuffix("_PERSISTENT_KEEPALIVE") {
+            require(value.allSatisfy { digits.contains($0) || $0 == "." }, "\(name)=\(value.debugDescription) accepted")
+        }
+        if name == "WG_ADDRESS" || name.hasSuffix("_ALLOWED_IPS") {
+            for item in value.split(separator: ",") {
+                let parts = item.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count == 2 else { continue }
+                let prefix = parts[1].drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }
+                require(!prefix.isEmpty && prefix.allSatisfy { digits.contains($0) }, "\(name)=\(value.debugDescription) accepted")
+            }
+        }
+    }
 }
