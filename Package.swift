@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "vpn-init", targets: ["vpn-init"]),
         .executable(name: "udp2tcp", targets: ["udp2tcp"]),
         .executable(name: "tcp2udp", targets: ["tcp2udp"]),
+        // The pure core, for the fuzz targets in Fuzz/ (a separate package that depends on this one).
+        .library(name: "DstackVPNCore", targets: ["Config", "WireGuard", "Netlink", "NetlinkSocket", "SystemCalls", "VPNLog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
@@ -68,6 +70,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
+        // Inputs found by the fuzz targets in Fuzz/ (docs/FUZZING.md).
+        .testTarget(name: "RegressionTests", dependencies: ["Config", "Netlink", "SystemCalls", "WireGuard"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,7 +16,7 @@ public struct ConfigProblem: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(Display.name(variable)): \(Display.escaped(Display.redactingKeys(reason)))"
+        "\(Display.name(Display.redactingKeys(variable))): \(Display.escaped(Display.redactingKeys(reason)))"
     }
 }
 
@@ -61,7 +61,7 @@ public struct ConfigFileProblem: Equatable, Sendable, CustomStringConvertible {
         let prefix = "\(Display.escaped(file)):\(line): "
         let reason = Display.escaped(Display.redactingKeys(reason))
         guard let key else { return prefix + reason }
-        return prefix + "\(Display.name(key)): \(reason)"
+        return prefix + "\(Display.name(Display.redactingKeys(key))): \(reason)"
     }
 }
 

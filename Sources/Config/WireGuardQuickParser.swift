@@ -123,7 +123,7 @@ private struct QuickParser {
     private mutating func apply(_ key: String, value: String, number: Int) throws(ParseError) {
         switch key {
         case "PrivateKey": privateKey = try Value.key(value)
-        case "Address": addresses += try Value.networks(value)
+        case "Address": addresses += try Self.networks(value, after: addresses)
         case "ListenPort": listenPort = UInt16(try Value.integer(value, in: 0...65535, what: "port"))
         case "MTU": mtu = (try Value.integer(value, in: 576...65535, what: "MTU"), number)
         case "FwMark": fwmark = value.lowercased() == "off" ? nil : try Value.fwmark(value)
@@ -134,13 +134,21 @@ private struct QuickParser {
             }
             peers[peers.count - 1].publicKey = key
         case "PresharedKey": peers[peers.count - 1].presharedKey = try Value.key(value)
-        case "AllowedIPs": peers[peers.count - 1].allowedIPs += try Value.networks(value)
+        case "AllowedIPs": peers[peers.count - 1].allowedIPs += try Self.networks(value, after: peers[peers.count - 1].allowedIPs)
         case "Endpoint": peers[peers.count - 1].endpoint = try Value.endpoint(value)
         case "PersistentKeepalive":
             let seconds = value.lowercased() == "off" ? 0 : try Value.integer(value, in: 0...65535, what: "keepalive")
             peers[peers.count - 1].persistentKeepalive = seconds == 0 ? nil : UInt16(seconds)
         default: preconditionFailure("unhandled key \(key)")
         }
+    }
+
+    /// The networks of one `Address` / `AllowedIPs` line; a network already listed on an earlier
+    /// line is an error, as it is within one line (the rendered file lists them on one line).
+    static func networks(_ value: String, after earlier: [IPNetwork]) throws(ParseError) -> [IPNetwork] {
+        let networks = try Value.networks(value)
+        if let repeated = networks.first(where: earlier.contains) { throw ParseError("\(repeated) is listed twice") }
+        return networks
     }
 
     /// The config, after the checks that need the whole file; nil when anything is wrong.

@@ -35,7 +35,8 @@ public struct NetlinkAcknowledgement: Hashable, Sendable {
             throw NetlinkDecodeError("NLMSG_ERROR has \(bytes.count) bytes, less than struct nlmsgerr")
         }
         let requestLength = Int(bytes.loadNative(UInt32.self, at: 4))
-        self.init(errno: -bytes.loadNative(Int32.self, at: 0),
+        // Wrapping negation: a reply carrying INT32_MIN must not trap.
+        self.init(errno: 0 &- bytes.loadNative(Int32.self, at: 0),
                   requestType: bytes.loadNative(UInt16.self, at: 8),
                   requestSequence: bytes.loadNative(UInt32.self, at: 12))
         // The request is echoed whole unless capped; the attributes follow it.
@@ -51,7 +52,7 @@ public struct NetlinkAcknowledgement: Hashable, Sendable {
     public init(done message: NetlinkMessage) throws(NetlinkDecodeError) {
         let bytes = message.payload
         let code: Int32 = bytes.count >= 4 ? bytes.loadNative(Int32.self, at: 0) : 0
-        self.init(errno: -code, requestSequence: message.sequence)
+        self.init(errno: 0 &- code, requestSequence: message.sequence)
         if message.flags.contains(.acknowledgementAttributes), bytes.count > 4 {
             try decodeAttributes(bytes, from: 4)
         }

@@ -94,10 +94,15 @@ public enum Files {
                 offset += written
             }
             _ = try valueOrErrno("fsync", temporary) { fsync(fd) }
-            _ = close(fd)
-            _ = try valueOrErrno("rename", path) { rename(temporary, path) }
         } catch {
             _ = close(fd)
+            _ = unlink(temporary)
+            throw error
+        }
+        _ = close(fd)
+        do {
+            _ = try valueOrErrno("rename", path) { rename(temporary, path) }
+        } catch {
             _ = unlink(temporary)
             throw error
         }

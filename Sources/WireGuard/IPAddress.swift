@@ -87,7 +87,9 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         }
         var prefix = address.bitWidth
         if parts.count == 2 {
-            guard let value = Int(parts[1]), parts[1].allSatisfy(\.isASCII), parts[1].first != "+" else {
+            // Digits only: Int() would also take "-0" (a /0, every address) and "+24".
+            guard (1...3).contains(parts[1].utf8.count), parts[1].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                  let value = Int(parts[1]) else {
                 throw ParseError("prefix length \"\(parts[1])\" is not a number")
             }
             guard (0...address.bitWidth).contains(value) else {

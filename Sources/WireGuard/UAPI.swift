@@ -63,7 +63,9 @@ public enum UAPI {
         for (number, line) in lines(text) {
             let (key, value) = try split(line, number, call, interfaceName)
             func bad(_ what: String) -> SystemCallError {
-                SystemCallError(call, interfaceName, errno: EPROTO, detail: "line \(number): \(what) \"\(value)\"")
+                // A private or preshared key line is never quoted, even when it does not parse.
+                let shown = key == "private_key" || key == "preshared_key" ? "(value not shown)" : "\"\(value)\""
+                return SystemCallError(call, interfaceName, errno: EPROTO, detail: "line \(number): \(what) \(shown)")
             }
             if key == "errno" {
                 try check(errno: value, number, call, interfaceName)
@@ -141,6 +143,6 @@ public enum UAPI {
         guard let code = Int32(value) else {
             throw SystemCallError(call, interfaceName, errno: EPROTO, detail: "line \(number): bad errno \"\(value)\"")
         }
-        if code != 0 { throw SystemCallError(call, interfaceName, errno: code < 0 ? -code : code) }
+        if code != 0 { throw SystemCallError(call, interfaceName, errno: code < 0 ? 0 &- code : code) }
     }
 }

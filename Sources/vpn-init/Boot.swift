@@ -39,12 +39,20 @@ enum Boot {
     /// when `exportPublicKey` is set, writes `WG_PUBLIC_KEY_EXPORT`. Nothing is written when the
     /// configuration is invalid.
     static func prepare(environment: [String: String], exportPublicKey: Bool = true) throws(BootFailure) -> BootSettings {
-        let config: VPNConfig
+        try prepare(config: parse(environment: environment), exportPublicKey: exportPublicKey)
+    }
+
+    /// Validates the environment: exit 78 with one line per problem.
+    static func parse(environment: [String: String]) throws(BootFailure) -> VPNConfig {
         do {
-            config = try VPNConfig.parse(environment: environment)
+            return try VPNConfig.parse(environment: environment)
         } catch {
             throw BootFailure(exitCode: 78, lines: error.problems.map(\.description))
         }
+    }
+
+    /// `prepare(environment:exportPublicKey:)` for a configuration already validated.
+    static func prepare(config: VPNConfig, exportPublicKey: Bool = true) throws(BootFailure) -> BootSettings {
         Log.level = config.logLevel
         let privateKey = try loadPrivateKey(config)
         if exportPublicKey, let path = config.publicKeyExport {
@@ -63,10 +71,13 @@ enum Boot {
         case .inline(let key):
             return key
         case .file(let path):
+            // The default path comes from VPN_DATA_DIR: name the variable that sets it.
+            let variable = path == VPNConfig.defaultPrivateKeyFile(dataDirectory: config.dataDirectory)
+                ? "VPN_DATA_DIR" : "WG_PRIVATE_KEY_FILE"
             do {
                 return try KeyStore(privateKeyPath: path).loadOrCreate().key
             } catch {
-                throw BootFailure(exitCode: error.exitCode, "WG_PRIVATE_KEY_FILE: \(error)")
+                throw BootFailure(exitCode: error.exitCode, "\(variable): \(error)")
             }
         }
     }

@@ -7,8 +7,10 @@ enum RenderCommand {
         if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) { return Help.run(["render"]) }
         guard arguments.isEmpty else { return Help.usageError("render takes no arguments", exitNow: false) }
         do {
-            let settings = try Boot.prepare(environment: environmentDictionary(), exportPublicKey: false)
-            let keys = try PeerKeys.load(settings.config.peers, wait: 0)
+            let config = try Boot.parse(environment: environmentDictionary())
+            // Peer key files first: a missing or bad one fails before the node's key is created.
+            let keys = try PeerKeys.load(config.peers, wait: 0)
+            let settings = try Boot.prepare(config: config, exportPublicKey: false)
             print(settings.config.quickConfig(privateKey: settings.privateKey, peerKeys: keys).render(), terminator: "")
             return 0
         } catch {

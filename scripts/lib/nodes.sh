@@ -64,8 +64,9 @@ node_start() {
     "$bin" "${cmd[@]}" >>"$work/$node.log" 2>&1 &
   echo $! >"$work/$node.unshare"
   local i pid=""
-  for i in $(seq 100); do
-    pid=$(pgrep -P "$(cat "$work/$node.unshare")" | head -n 1)
+  # The node's PID is unshare's child once it has become vpn-init (before that it is a shell).
+  for i in $(seq 200); do
+    pid=$(pgrep -P "$(cat "$work/$node.unshare")" -x vpn-init | head -n 1)
     [ -n "$pid" ] && break
     sleep 0.05
   done

@@ -1,0 +1,2 @@
+// The declaration in include/fuzzer_driver.h is all there is: libFuzzer defines the function.
+#include "fuzzer_driver.h"
