@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "vpn-init", targets: ["vpn-init"]),
         .executable(name: "udp2tcp", targets: ["udp2tcp"]),
         .executable(name: "tcp2udp", targets: ["tcp2udp"]),
+        // Both tools in one file for the image (udp2tcp and tcp2udp link to it).
+        .executable(name: "udp-over-tcp", targets: ["udp-over-tcp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
@@ -48,6 +50,7 @@ let package = Package(
         ),
         .executableTarget(name: "udp2tcp", dependencies: ["UDPOverTCP"]),
         .executableTarget(name: "tcp2udp", dependencies: ["UDPOverTCP"]),
+        .executableTarget(name: "udp-over-tcp", dependencies: ["UDPOverTCP"]),
 
         // Fixture loader and a scripted fake kernel shared by the netlink tests.
         .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls"],
