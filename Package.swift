@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         .target(name: "CSupervisor"),
         .target(name: "CSystemShims"),
+        .target(name: "CUDPOverTCP"),
 
         // Pure libraries: no root, no kernel needed to build or test them.
         .target(name: "SystemCalls", dependencies: ["CSystemShims"]),
@@ -35,7 +36,7 @@ let package = Package(
         .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
         .target(name: "Firewall", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "WireGuard"]),
         .target(name: "UDPOverTCP", dependencies: [
-            "VPNLog", "SystemCalls",
+            "VPNLog", "SystemCalls", "CUDPOverTCP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
