@@ -30,7 +30,6 @@ let package = Package(
         .target(name: "NetlinkSocket", dependencies: ["CMnl", "Netlink", "SystemCalls"]),
         .target(name: "WireGuard", dependencies: [
             "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket",
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
         .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
@@ -51,7 +50,12 @@ let package = Package(
         ),
         .executableTarget(name: "udp2tcp", dependencies: ["UDPOverTCP"]),
         .executableTarget(name: "tcp2udp", dependencies: ["UDPOverTCP"]),
-        .executableTarget(name: "udp-over-tcp", dependencies: ["UDPOverTCP"]),
+        .executableTarget(
+            name: "udp-over-tcp", dependencies: ["UDPOverTCP"],
+            // Swift's static-stdlib link exports every symbol dynamically; nothing dlsyms them,
+            // and exported symbols are roots --gc-sections must keep (1.6 MB of the image).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]
+        ),
 
         // Fixture loader and a scripted fake kernel shared by the netlink tests.
         .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls"],
@@ -59,6 +63,8 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls"]),
         .testTarget(name: "WireGuardTests", dependencies: [
             "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls",
+            // Cross-checks the in-tree X25519 against swift-crypto's.
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard", "VPNLog", "SystemCalls"]),
