@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "tcp2udp", targets: ["tcp2udp"]),
         // The pure core, for the fuzz targets in Fuzz/ (a separate package that depends on this one).
         .library(name: "DstackVPNCore", targets: ["Config", "WireGuard", "Netlink", "NetlinkSocket", "SystemCalls", "VPNLog"]),
+        // Both tools in one file for the image (udp2tcp and tcp2udp link to it).
+        .executable(name: "udp-over-tcp", targets: ["udp-over-tcp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
@@ -21,6 +23,7 @@ let package = Package(
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         .target(name: "CSupervisor"),
         .target(name: "CSystemShims"),
+        .target(name: "CUDPOverTCP"),
 
         // Pure libraries: no root, no kernel needed to build or test them.
         .target(name: "SystemCalls", dependencies: ["CSystemShims"]),
@@ -29,13 +32,12 @@ let package = Package(
         .target(name: "NetlinkSocket", dependencies: ["CMnl", "Netlink", "SystemCalls"]),
         .target(name: "WireGuard", dependencies: [
             "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket",
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
         .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
         .target(name: "Firewall", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "WireGuard"]),
         .target(name: "UDPOverTCP", dependencies: [
-            "VPNLog", "SystemCalls",
+            "VPNLog", "SystemCalls", "CUDPOverTCP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
@@ -50,6 +52,12 @@ let package = Package(
         ),
         .executableTarget(name: "udp2tcp", dependencies: ["UDPOverTCP"]),
         .executableTarget(name: "tcp2udp", dependencies: ["UDPOverTCP"]),
+        .executableTarget(
+            name: "udp-over-tcp", dependencies: ["UDPOverTCP"],
+            // Swift's static-stdlib link exports every symbol dynamically; nothing dlsyms them,
+            // and exported symbols are roots --gc-sections must keep (1.6 MB of the image).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]
+        ),
 
         // Fixture loader and a scripted fake kernel shared by the netlink tests.
         .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls"],
@@ -57,6 +65,8 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls"]),
         .testTarget(name: "WireGuardTests", dependencies: [
             "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls",
+            // Cross-checks the in-tree X25519 against swift-crypto's.
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard", "VPNLog", "SystemCalls"]),

@@ -93,9 +93,12 @@ public enum Udp2TcpCommand {
         )
     }
 
-    /// Runs udp2tcp with the process's arguments; returns only by exiting.
-    public static func main() -> Never {
-        let configuration: Udp2TcpConfiguration = startUp(tool: "udp2tcp", about: about, flags: flags, required: ["udp-listen", "tcp-forward"], parse: parse)
+    /// Runs udp2tcp with `arguments` (default: the process's, without the program name);
+    /// returns only by exiting.
+    public static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        let configuration: Udp2TcpConfiguration = startUp(
+            tool: "udp2tcp", about: about, flags: flags, required: ["udp-listen", "tcp-forward"], arguments: arguments, parse: parse
+        )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let channel: Channel
         do {
@@ -168,9 +171,12 @@ public enum Tcp2UdpCommand {
         )
     }
 
-    /// Runs tcp2udp with the process's arguments; returns only by exiting.
-    public static func main() -> Never {
-        let configuration: Tcp2UdpConfiguration = startUp(tool: "tcp2udp", about: about, flags: flags, required: ["tcp-listen", "udp-forward"], parse: parse)
+    /// Runs tcp2udp with `arguments` (default: the process's, without the program name);
+    /// returns only by exiting.
+    public static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        let configuration: Tcp2UdpConfiguration = startUp(
+            tool: "tcp2udp", about: about, flags: flags, required: ["tcp-listen", "udp-forward"], arguments: arguments, parse: parse
+        )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
         let listeners: [Channel]
         do {
@@ -195,13 +201,13 @@ public enum Tcp2UdpCommand {
 /// Parses the process's arguments and `LOG_LEVEL`; prints help or version, or the usage error
 /// and exits 2 (as clap does for Mullvad's tools).
 private func startUp<Configuration>(
-    tool: String, about: String, flags: [FlagSpec], required: Set<String>,
+    tool: String, about: String, flags: [FlagSpec], required: Set<String>, arguments: [String],
     parse: ([String]) throws(UsageError) -> Invocation<Configuration>
 ) -> Configuration {
     let help = helpText(tool: tool, about: about, flags: flags, required: required)
     do {
         try configureLogging()
-        switch try parse(Array(CommandLine.arguments.dropFirst())) {
+        switch try parse(arguments) {
         case .help:
             print(help, terminator: "")
             exit(0)

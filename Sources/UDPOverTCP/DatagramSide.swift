@@ -32,11 +32,16 @@ final class DatagramSide: ChannelDuplexHandler {
     var datagramWithoutStream: ((AddressedEnvelope<ByteBuffer>) -> Void)?
     /// Called when the channel closes.
     var closed: (() -> Void)?
-    private(set) var lastSender: SocketAddress?
+    /// udp2tcp's local WireGuard: the sender of the latest datagram.
+    var lastSender: SocketAddress?
     private var context: ChannelHandlerContext?
     private var outgoing: ByteBuffer?
     private var readHeld = false
     private var flushPending = false
+    /// Sends datagrams from the stream straight to the socket (tcp2udp's connected socket).
+    var sender: DatagramSender?
+    /// Datagrams queued in the channel and not written yet (only counted with a ``sender``).
+    private var channelWrites = 0
     /// Datagrams from the stream with nowhere to go (no sender seen yet).
     private(set) var undeliverable = 0
 
@@ -50,12 +55,15 @@ final class DatagramSide: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        sender = nil
         stream = nil
         datagramWithoutStream = nil
         closed = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // The descriptor is closed now; its number may soon belong to another socket.
+        sender = nil
         closed?()
         context.fireChannelInactive()
     }
@@ -97,6 +105,36 @@ final class DatagramSide: ChannelDuplexHandler {
     /// Sends one payload decoded from the stream; ``flushDeliveries()`` sends the batch.
     func deliver(_ payload: ByteBuffer) {
         guard let context else { return }
+        if let sender, channelWrites == 0 {
+            if !sender.hasRoom(for: payload) { flushSender(sender, context: context) }
+            if channelWrites == 0 {
+                sender.append(payload)
+                flushPending = true
+                return
+            }
+        }
+        write(payload, context: context)
+    }
+
+    /// Flushes the datagrams delivered since the last flush: one sendmmsg (with GSO where the
+    /// direct ``sender`` is set), or NIO's batched write.
+    func flushDeliveries() {
+        guard flushPending, let context else { return }
+        flushPending = false
+        if let sender, !sender.isEmpty { flushSender(sender, context: context) }
+        context.flush()
+    }
+
+    /// Sends the direct batch. What the socket cannot take now is queued in the channel, which
+    /// then carries every datagram, keeping their order, until its queue has drained; meanwhile
+    /// the channel's writability holds the stream's reads as before.
+    private func flushSender(_ sender: DatagramSender, context: ChannelHandlerContext) {
+        for payload in sender.flush() { write(payload, context: context) }
+        context.flush()
+    }
+
+    /// Queues one datagram in the channel (NIO's write path).
+    private func write(_ payload: ByteBuffer, context: ChannelHandlerContext) {
         let target: SocketAddress
         switch destination {
         case .fixed(let address):
@@ -108,15 +146,16 @@ final class DatagramSide: ChannelDuplexHandler {
             }
             target = lastSender
         }
-        context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: target, data: payload)), promise: nil)
         flushPending = true
-    }
-
-    /// Flushes the datagrams written since the last flush (one sendmmsg where possible).
-    func flushDeliveries() {
-        guard flushPending, let context else { return }
-        flushPending = false
-        context.flush()
+        guard sender != nil else {
+            context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: target, data: payload)), promise: nil)
+            return
+        }
+        // Count the channel's queue so direct sends resume only once it is empty.
+        channelWrites += 1
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.channelWrites -= 1 }
+        context.write(Self.wrapOutboundOut(AddressedEnvelope(remoteAddress: target, data: payload)), promise: promise)
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }

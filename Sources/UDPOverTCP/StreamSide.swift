@@ -116,11 +116,14 @@ final class StreamSide: ChannelDuplexHandler {
 
     // MARK: UDP -> stream
 
-    /// Writes and flushes a chunk of frames.
-    func send(_ chunk: ByteBuffer) {
-        guard let context else { return }
+    /// Writes and flushes a chunk of frames; `promise` completes once it is written (or failed).
+    func send(_ chunk: ByteBuffer, promise: EventLoopPromise<Void>? = nil) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         chunksSent += 1
-        context.writeAndFlush(Self.wrapOutboundOut(chunk), promise: nil)
+        context.writeAndFlush(Self.wrapOutboundOut(chunk), promise: promise)
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }

@@ -119,6 +119,16 @@ private enum Connection {
 
         let boundDatagram = NIOLoopBound(datagram, eventLoop: eventLoop)
         let settings = configuration.socket
+        // The socket is opened here so datagrams from the stream can skip NIO's per-datagram
+        // write path (DatagramSender: one sendmmsg per read burst, UDP GSO for equal sizes).
+        let descriptor: CInt
+        do {
+            descriptor = try RawSockets.connectedUDP(bind: configuration.udpBindAddress, connect: configuration.udpForward, fwmark: settings.fwmark)
+        } catch {
+            Log.error("cannot open UDP socket for connection", ("peer", peer), ("udp_bind", configuration.udpBindAddress.logDescription), ("error", describe(error)))
+            return eventLoop.makeFailedFuture(error)
+        }
+        datagram.sender = DatagramSender(descriptor: descriptor)
         return DatagramBootstrap(group: eventLoop)
             .channelInitializer { udp in
                 udp.eventLoop.makeCompletedFuture {
@@ -126,13 +136,8 @@ private enum Connection {
                     try udp.pipeline.syncOperations.addHandler(boundDatagram.value)
                 }
             }
-            .bind(to: configuration.udpBindAddress)
-            .flatMap { udp in
-                udp.connect(to: configuration.udpForward).flatMapError { error in
-                    udp.close(promise: nil)
-                    return udp.eventLoop.makeFailedFuture(error)
-                }
-            }
+            .withBoundSocket(descriptor)
+            .map { _ in }
             .flatMapErrorThrowing { error in
                 Log.error("cannot open UDP socket for connection", ("peer", peer), ("udp_bind", configuration.udpBindAddress.logDescription), ("error", describe(error)))
                 throw error

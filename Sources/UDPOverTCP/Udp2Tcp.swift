@@ -46,6 +46,7 @@ public final class Udp2Tcp {
     private var stream: StreamSide?
     private var queue = CircularBuffer<ByteBuffer>()
     private var dropped = 0
+    private var reader: DatagramReader?
 
     /// Binds the UDP socket on `eventLoop` and starts connecting. The engine lives on that loop
     /// for as long as the returned UDP channel is open, which is until a fatal UDP error.
@@ -75,17 +76,51 @@ public final class Udp2Tcp {
         datagram.datagramWithoutStream = { [self] envelope in hold(envelope.data) }
     }
 
+    /// Binds the UDP socket. NIO's channel sends to the local WireGuard and owns the socket;
+    /// a ``DatagramReader`` thread does the reading.
     private func bind() -> EventLoopFuture<Channel> {
         let settings = configuration.socket
         let datagram = NIOLoopBound(self.datagram, eventLoop: eventLoop)
+        let descriptor: CInt
+        do {
+            descriptor = try RawSockets.boundUDP(configuration.udpListen, fwmark: settings.fwmark)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        let engine = NIOLoopBound(self, eventLoop: eventLoop)
         return DatagramBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try settings.applyUDP(to: channel, vectorReads: 32)
+                    try settings.applyUDP(to: channel, vectorReads: 1)
+                    try channel.syncOptions?.setOption(.autoRead, value: false)
                     try channel.pipeline.syncOperations.addHandler(datagram.value)
                 }
             }
-            .bind(to: configuration.udpListen)
+            .withBoundSocket(descriptor)
+            .map { channel in
+                let reader = DatagramReader(descriptor: descriptor, eventLoop: channel.eventLoop) { batch in
+                    engine.value.received(batch)
+                }
+                engine.value.reader = reader
+                channel.closeFuture.whenComplete { _ in reader.stop() }
+                return channel
+            }
+    }
+
+    /// A batch from the reader: to the stream when connected, else into the bounded queue.
+    private func received(_ batch: DatagramReader.Batch) {
+        if let sender = batch.newSender { datagram.lastSender = sender }
+        let bytes = batch.chunk.readableBytes
+        guard let stream else {
+            var chunk = batch.chunk
+            while let payload = try? Framing.nextFrame(from: &chunk, maximumPayload: Framing.maximumFrameLength) { hold(payload) }
+            reader?.consumed(bytes)
+            return
+        }
+        let written = eventLoop.makePromise(of: Void.self)
+        let reader = self.reader
+        written.futureResult.whenComplete { _ in reader?.consumed(bytes) }
+        stream.send(batch.chunk, promise: written)
     }
 
     private func connectionNeeded() {

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Crypto
 import SystemCalls
 import CSystemShims
 
@@ -78,8 +77,7 @@ public struct WireGuardKey: Hashable, Sendable, CustomStringConvertible, CustomD
     /// The X25519 public key of this private key, as `wg pubkey` computes it.
     public func publicKey() -> WireGuardKey {
         // X25519 clamps the scalar itself, so an unclamped private key gives wg's answer too.
-        let key = try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: bytes)
-        return WireGuardKey(bytes: Array(key.publicKey.rawRepresentation))!
+        WireGuardKey(bytes: X25519.publicKey(scalar: bytes))!
     }
 
     private static func randomBytes(count: Int) throws(SystemCallError) -> [UInt8] {

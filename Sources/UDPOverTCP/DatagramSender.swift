@@ -1,0 +1,137 @@
+import CUDPOverTCP
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sends batches of datagrams on a connected UDP socket with one `sendmmsg(2)`, bypassing NIO's
+/// per-datagram write path; runs of equally sized datagrams go out as one UDP GSO send
+/// (`UDP_SEGMENT`, see udp(7)), so the kernel walks its output path once per run.
+///
+/// Used on the socket's event loop only. Payloads are copied into one scratch area (the frames
+/// they come from are not contiguous); a send that would block returns the datagrams it could
+/// not send, in order, so the caller queues them where writability is tracked (NIO's channel).
+final class DatagramSender {
+    /// The socket; owned by the NIO channel that wraps it, which closes it.
+    let descriptor: CInt
+    /// Whether `UDP_SEGMENT` is still tried (a device without checksum offload refuses it).
+    private(set) var segmentationOffload: Bool
+    private var pending: [ByteBuffer] = []
+    private var pendingBytes = 0
+    private let scratch: UnsafeMutableRawBufferPointer
+    private var bases: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: batchLimit)
+    private var lengths: [Int] = Array(repeating: 0, count: batchLimit)
+    private var segments: [UInt16] = Array(repeating: 0, count: batchLimit)
+
+    /// At most this many datagrams are sent per flush; `append` reports when it is reached.
+    static let batchLimit = Int(UOT_BATCH_LIMIT)
+    /// Scratch bytes; a flush is due before the pending payloads exceed them.
+    static let scratchSize = 512 << 10
+    /// Segments in one GSO send: UDP_MAX_SEGMENTS in include/linux/udp.h is 64 on older kernels.
+    static let segmentLimit = 64
+    /// Bytes in one GSO send: its UDP payload must fit one IPv4 datagram (65,507 bytes).
+    static let segmentBytesLimit = 65_000
+    init(descriptor: CInt, segmentationOffload: Bool = true) {
+        self.descriptor = descriptor
+        self.segmentationOffload = segmentationOffload
+        scratch = .allocate(byteCount: Self.scratchSize, alignment: 16)
+    }
+
+    deinit {
+        scratch.deallocate()
+    }
+
+    /// Whether nothing is waiting for ``flush()``.
+    var isEmpty: Bool { pending.isEmpty }
+
+    /// Whether `payload` can join the batch; when it cannot, flush first.
+    func hasRoom(for payload: ByteBuffer) -> Bool {
+        pending.count < Self.batchLimit && pendingBytes + payload.readableBytes <= Self.scratchSize
+    }
+
+    /// Adds one datagram to the batch (the caller checked ``hasRoom(for:)``).
+    func append(_ payload: ByteBuffer) {
+        pending.append(payload)
+        pendingBytes += payload.readableBytes
+    }
+
+    /// Sends the batch. Returns the datagrams the socket could not take now (EAGAIN), in order;
+    /// datagrams the kernel refused for another reason are dropped, as a failed UDP send is.
+    func flush() -> ArraySlice<ByteBuffer> {
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            pendingBytes = 0
+        }
+        var offset = 0
+        for payload in pending {
+            payload.withUnsafeReadableBytes { bytes in
+                if let base = bytes.baseAddress, bytes.count > 0 {
+                    (scratch.baseAddress! + offset).copyMemory(from: base, byteCount: bytes.count)
+                }
+            }
+            offset += payload.readableBytes
+        }
+        var first = 0
+        var retried = false
+        while first < pending.count {
+            let (messageCount, datagramCounts) = prepareMessages(from: first)
+            let sent = uot_send_batch(descriptor, &bases, &lengths, &segments, UInt32(messageCount))
+            if sent > 0 {
+                first += datagramCounts.prefix(Int(sent)).reduce(0, +)
+                retried = false
+                continue
+            }
+            let offloaded = segmentationOffload && datagramCounts[0] > 1
+            switch errno {
+            case EINTR:
+                continue
+            case EAGAIN, EWOULDBLOCK, ENOBUFS:
+                return pending[first...]
+            case EIO where offloaded, EINVAL where offloaded:
+                // No checksum offload on the route's device: send each datagram on its own.
+                segmentationOffload = false
+            case ECONNREFUSED where !retried:
+                // An earlier datagram's ICMP error, reported (and cleared) by this send.
+                retried = true
+            default:
+                first += datagramCounts[0]  // dropped, as the kernel drops an unroutable datagram
+                retried = false
+            }
+        }
+        return []
+    }
+
+    /// Fills the message arrays for the pending datagrams from index `first`: one message per GSO run
+    /// (or per datagram without offload). Returns the message count and datagrams per message.
+    private func prepareMessages(from first: Int) -> (Int, [Int]) {
+        var datagramCounts: [Int] = []
+        datagramCounts.reserveCapacity(16)
+        var offset = pending[..<first].reduce(0) { $0 + $1.readableBytes }
+        var index = first
+        while index < pending.count, datagramCounts.count < Self.batchLimit {
+            let size = pending[index].readableBytes
+            var count = 1
+            var bytes = size
+            if segmentationOffload, size > 0 {
+                // Equal sizes join the run; a shorter one may end it (udp(7): "the last one may
+                // be shorter").
+                while index + count < pending.count, count < Self.segmentLimit {
+                    let next = pending[index + count].readableBytes
+                    guard next > 0, next <= size, bytes + next <= Self.segmentBytesLimit else { break }
+                    count += 1
+                    bytes += next
+                    if next < size { break }
+                }
+            }
+            let message = datagramCounts.count
+            bases[message] = scratch.baseAddress! + offset
+            lengths[message] = bytes
+            segments[message] = count > 1 ? UInt16(size) : 0
+            datagramCounts.append(count)
+            index += count
+            offset += bytes
+        }
+        return (datagramCounts.count, datagramCounts)
+    }
+}

@@ -1,0 +1,76 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// UDP sockets opened here rather than by NIO, so the forwarding fast paths know their
+/// descriptor; NIO's `DatagramBootstrap.withBoundSocket` then owns and closes them.
+enum RawSockets {
+    /// A non-blocking UDP socket bound to `local` and connected to `remote` (same family), with
+    /// SO_MARK set first when `fwmark` is given (the route is chosen at connect).
+    static func connectedUDP(bind local: SocketAddress, connect remote: SocketAddress, fwmark: UInt32?) throws -> CInt {
+        let descriptor = try udpSocket(family: remote.protocol == .inet6 ? AF_INET6 : AF_INET, fwmark: fwmark)
+        do {
+            try withSocketAddress(local) { address, length in
+                guard Glibc.bind(descriptor, address, length) == 0 else { throw IOError(errnoCode: errno, reason: "bind \(local.logDescription)") }
+            }
+            try withSocketAddress(remote) { address, length in
+                guard Glibc.connect(descriptor, address, length) == 0 else {
+                    throw IOError(errnoCode: errno, reason: "connect \(remote.logDescription)")
+                }
+            }
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        return descriptor
+    }
+
+    /// A non-blocking UDP socket bound to `local`, with SO_MARK when `fwmark` is given.
+    static func boundUDP(_ local: SocketAddress, fwmark: UInt32?) throws -> CInt {
+        let descriptor = try udpSocket(family: local.protocol == .inet6 ? AF_INET6 : AF_INET, fwmark: fwmark)
+        do {
+            try withSocketAddress(local) { address, length in
+                guard Glibc.bind(descriptor, address, length) == 0 else { throw IOError(errnoCode: errno, reason: "bind \(local.logDescription)") }
+            }
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        return descriptor
+    }
+
+    private static func udpSocket(family: CInt, fwmark: UInt32?) throws -> CInt {
+        let descriptor = socket(family, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        if var mark = fwmark {
+            guard setsockopt(descriptor, SOL_SOCKET, 36 /* SO_MARK */, &mark, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
+                let error = IOError(errnoCode: errno, reason: "setsockopt SO_MARK")
+                close(descriptor)
+                throw error
+            }
+        }
+        return descriptor
+    }
+
+    /// Calls `body` with the C form of an IPv4 or IPv6 address.
+    static func withSocketAddress<Result>(
+        _ address: SocketAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) throws -> Result
+    ) throws -> Result {
+        switch address {
+        case .v4(let v4):
+            var storage = v4.address
+            return try withUnsafePointer(to: &storage) {
+                try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        case .v6(let v6):
+            var storage = v6.address
+            return try withUnsafePointer(to: &storage) {
+                try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        default:
+            throw IOError(errnoCode: EAFNOSUPPORT, reason: "not an IP address: \(address)")
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import UDPOverTCP
+
+MultiCall.main()

@@ -1,0 +1,90 @@
+# Boot to ready, shutdown and idle memory on the userspace path: vpn-init against the seed-style
+# shell entrypoint (seed-entrypoint.sh), each started as PID 1 of its own pid+mount namespace
+# inside a fresh network namespace, as scripts/lib/nodes.sh does for the test nodes.
+#
+# Every run gets a new network namespace holding lo and an uplink `up0` (one end of a veth pair
+# whose other end is in the same namespace; 172.31.0.1/24, no default route), so both
+# entrypoints start from the same empty kernel state. The peer's endpoint 172.31.0.2 is on that
+# link, where nothing answers.
+# Needs: $bindir (vpn-init), $tools (benchproc), $work, $raw; common.sh sourced.
+
+boot_peer_key=""
+
+# boot_command VARIANT: the environment and command line of one entrypoint: vpn-init or the
+# shell (userspace path), vpn-init-kernel or wg-quick (kernel path).
+boot_command() {
+  case "$1" in
+    vpn-init|vpn-init-kernel)
+      local implementation=userspace
+      [ "$1" = vpn-init-kernel ] && implementation=kernel
+      echo env -i PATH=$PATH_IN_NODES VPN_DATA_DIR="$work/boot-data-vpn" WG_ADDRESS=10.0.0.1/24 \
+        WG_IMPLEMENTATION=$implementation WG_MASQUERADE=up0 WG_PEER_B_PUBLIC_KEY="$boot_peer_key" \
+        WG_PEER_B_ALLOWED_IPS=10.0.0.2/32 WG_PEER_B_ENDPOINT=172.31.0.2:51820 WG_PEER_B_PERSISTENT_KEEPALIVE=25 \
+        VPN_SHUTDOWN_GRACE=5 "$tools/benchproc" stamp "$work/boot.t0" "$bindir/vpn-init" ;;
+    shell)
+      echo env -i PATH=$PATH_IN_NODES DATA_DIR="$work/boot-data-shell" WG_ADDRESS=10.0.0.1/24 UPLINK=up0 \
+        PEER_PUBLIC_KEY="$boot_peer_key" PEER_ALLOWED_IPS=10.0.0.2/32 PEER_ENDPOINT=172.31.0.2:51820 \
+        "$tools/benchproc" stamp "$work/boot.t0" /bin/sh "$bench_lib/seed-entrypoint.sh" ;;
+    wg-quick)
+      echo env -i PATH=$PATH_IN_NODES DATA_DIR="$work/boot-data-shell" WG_ADDRESS=10.0.0.1/24 UPLINK=up0 \
+        PEER_PUBLIC_KEY="$boot_peer_key" PEER_ALLOWED_IPS=10.0.0.2/32 PEER_ENDPOINT=172.31.0.2:51820 \
+        "$tools/benchproc" stamp "$work/boot.t0" /bin/sh "$bench_lib/seed-wg-quick.sh" ;;
+  esac
+}
+
+# boot_once VARIANT RUN BENCH: one boot, an idle pause, then SIGTERM. Records boot_ms, shutdown_ms,
+# the init's idle VmRSS and the whole container's (init and its children) idle RSS.
+boot_once() {
+  local variant=$1 run=$2 bench=$3 ns=bb$$ unshare pid t0 t1 rss tree shutdown
+  netns_new "$ns" || return 1
+  ip -n "$ns" link add up0 type veth peer name up0peer && ip -n "$ns" addr add 172.31.0.1/24 dev up0 &&
+    ip -n "$ns" link set up0 up && ip -n "$ns" link set up0peer up
+  rm -f "$work/boot.t0" "$work/boot.t1" "$work/boot.fifo"
+  mkfifo "$work/boot.fifo"
+  # The watcher reads the entrypoint's stderr through a FIFO, so the entrypoint is the only child
+  # of unshare.
+  "$tools/benchproc" watch msg=ready "$work/boot.t1" <"$work/boot.fifo" >>"$work/boot-$variant.log" &
+  # shellcheck disable=SC2046
+  ip netns exec "$ns" unshare --pid --fork --mount --kill-child \
+    sh -c 'mount --make-rprivate / && mount -t proc proc /proc && mount -t tmpfs tmpfs /run && exec "$@"' sh \
+    $(boot_command "$variant") 2>"$work/boot.fifo" &
+  unshare=$!
+  if ! wait_file "$work/boot.t1" 60; then
+    note "$variant did not log msg=ready within 60 s; its log:"; tail -n 20 "$work/boot-$variant.log" >&2
+    kill -KILL "$unshare" 2>/dev/null; wait "$unshare" 2>/dev/null; netns_delete "$ns"; return 1
+  fi
+  pid=$(first_child "$unshare")
+  t0=$(cat "$work/boot.t0"); t1=$(cat "$work/boot.t1")
+  record "$bench" "$variant" ms "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')" run="$run"
+  sleep 1  # idle: let the tunnel settle before measuring memory
+  rss=$(status_kb "$pid" VmRSS)
+  tree=$(tree_rss_kb "$pid")
+  record "${bench/boot/idle_rss}" "$variant" kB "$rss" run="$run"
+  record "${bench/boot/idle_rss_tree}" "$variant" kB "$tree" run="$run"
+  if shutdown=$("$tools/benchproc" term "$pid"); then
+    record "${bench/boot/shutdown}" "$variant" ms "$(awk -v n="$shutdown" 'BEGIN { printf "%.2f", n / 1e6 }')" run="$run"
+  fi
+  wait_gone "$unshare" 10 || kill -KILL "$unshare" 2>/dev/null
+  wait "$unshare" 2>/dev/null
+  netns_delete "$ns"
+}
+
+# bench_boot RUNS BENCH VARIANT...: a discarded warm-up of each variant, then RUNS interleaved
+# runs of each. BENCH is boot_userspace or boot_kernel.
+bench_boot() {
+  local runs=$1 bench=$2 run variant
+  shift 2
+  boot_peer_key=$(wg genkey | wg pubkey)
+  mkdir -p "$work/boot-data-vpn" "$work/boot-data-shell"
+  # Both start from an existing key, as every boot after the first does.
+  wg genkey >"$work/boot-data-vpn/privatekey"
+  cp "$work/boot-data-vpn/privatekey" "$work/boot-data-shell/privatekey"
+  wg pubkey <"$work/boot-data-shell/privatekey" >"$work/boot-data-shell/publickey"
+  chmod 600 "$work"/boot-data-*/privatekey
+  for variant in "$@"; do
+    raw=/dev/null boot_once "$variant" 0 "$bench" || return 1
+  done
+  for run in $(seq "$runs"); do
+    for variant in "$@"; do boot_once "$variant" "$run" "$bench"; done
+  done
+}

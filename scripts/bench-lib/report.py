@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Turns scripts/bench's results.json into BENCHMARKS.md and the plots beside it.
+
+Usage: report.py RESULTS.json BENCHMARKS.md PLOT_DIR
+
+Every figure is the median of its runs; ratios compare medians measured in the same run.
+The optimisation log (optimizations.md beside this file) is appended as it is.
+"""
+import json
+import os
+import statistics
+import sys
+
+MULLVAD_REFERENCE_MBIT = 1000.0  # the brief's figure for Mullvad's Rust udp-over-tcp here
+MULLVAD_REFERENCE_LOSS = 10.0
+
+
+def median(samples, bench, variant, metric, **match):
+    values = [
+        s["value"] for s in samples
+        if s["bench"] == bench and s["variant"] == variant and s["metric"] == metric
+        and all(s.get(k) == v for k, v in match.items())
+    ]
+    return (statistics.median(values), len(values)) if values else (None, 0)
+
+
+def fmt(value, unit, digits=1):
+    if value is None:
+        return "—"
+    if unit == "MB":
+        return f"{value:.{digits}f} MB"
+    return f"{value:.{digits}f} {unit}".strip()
+
+
+def ratio(ours, reference):
+    if ours is None or reference in (None, 0):
+        return None
+    return ours / reference
+
+
+def verdict(ok):
+    return "—" if ok is None else ("yes" if ok else "**no**")
+
+
+def summary_rows(samples):
+    rows = []
+
+    def add(figure, ours, ours_text, reference_text, ratio_value, target, ok, runs):
+        rows.append((figure, ours_text, reference_text,
+                     "—" if ratio_value is None else f"{ratio_value:.2f}x", target, verdict(ok), runs))
+
+    for bench, path, reference_variant, reference_name, ours_variant in (
+        ("boot_userspace", "userspace (netns)", "shell", "seed shell entrypoint", "vpn-init"),
+        ("boot_kernel", "kernel (VM, TCG)", "wg-quick", "seed `wg-quick up`", "vpn-init-kernel"),
+    ):
+        ours, n = median(samples, bench, ours_variant, "ms")
+        ref, _ = median(samples, bench, reference_variant, "ms")
+        r = ratio(ours, ref)
+        add(f"Boot to ready, {path}", ours, fmt(ours, "ms"), f"{fmt(ref, 'ms')} ({reference_name})", r,
+            "≤ 0.5x", None if r is None else r <= 0.5, n)
+        shutdown_bench = bench.replace("boot", "shutdown")
+        ours, n = median(samples, shutdown_bench, ours_variant, "ms")
+        ref, _ = median(samples, shutdown_bench, reference_variant, "ms")
+        add(f"Shutdown (SIGTERM to exit), {path}", ours, fmt(ours, "ms"), f"{fmt(ref, 'ms')} ({reference_name})",
+            ratio(ours, ref), "< 100 ms", None if ours is None else ours < 100, n)
+
+    for size in (1400, 64, 9000):
+        ours, n = median(samples, "udp_blast", "ours", "mbit", size=size)
+        loss, _ = median(samples, "udp_blast", "ours", "loss_pct", size=size)
+        raw, _ = median(samples, "udp_blast", "raw", "mbit", size=size)
+        if ours is None:
+            continue
+        text = f"{fmt(ours, 'Mbit/s', 0)}, {loss:.1f}% loss"
+        if size == 1400:
+            r = ratio(ours, MULLVAD_REFERENCE_MBIT)
+            add(f"udp2tcp→tcp2udp goodput, {size} B", ours, text,
+                f"{MULLVAD_REFERENCE_MBIT:.0f} Mbit/s, {MULLVAD_REFERENCE_LOSS:.0f}% loss (Mullvad, brief); "
+                f"raw UDP {fmt(raw, 'Mbit/s', 0)}", r, "≥ 1.5x, < 1% loss", r >= 1.5 and loss < 1, n)
+        else:
+            add(f"udp2tcp→tcp2udp goodput, {size} B", ours, text, f"raw UDP {fmt(raw, 'Mbit/s', 0)}",
+                ratio(ours, raw), "< 1% loss", loss < 1, n)
+
+    udp, _ = median(samples, "tunnel", "udp", "mbit")
+    for transport, name in (("tcp", "TCP (udp2tcp/tcp2udp)"), ("tls", "TLS through haproxy")):
+        ours, n = median(samples, "tunnel", transport, "mbit")
+        add(f"iperf3 over WireGuard over {name}", ours, fmt(ours, "Mbit/s", 0), f"{fmt(udp, 'Mbit/s', 0)} (over UDP)",
+            ratio(ours, udp), "(report)", None, n)
+
+    ours, n = median(samples, "idle_rss_userspace", "vpn-init", "kB")
+    ref, _ = median(samples, "idle_rss_userspace", "shell", "kB")
+    add("Idle RSS of PID 1", ours, fmt(ours and ours / 1024, "MB"), f"{fmt(ref and ref / 1024, 'MB')} (shell PID 1)",
+        ratio(ours, ref), "< 10 MB", None if ours is None else ours < 10 * 1024, n)
+    ours, n = median(samples, "idle_rss_tree_userspace", "vpn-init", "kB")
+    ref, _ = median(samples, "idle_rss_tree_userspace", "shell", "kB")
+    add("Idle RSS, whole container (PID 1 + wireguard-go ...)", ours, fmt(ours and ours / 1024, "MB"),
+        f"{fmt(ref and ref / 1024, 'MB')} (shell + sleep + wireguard-go)", ratio(ours, ref), "(report)", None, n)
+    ours, n = median(samples, "udp_blast", "ours", "udp2tcp_hwm_kb", size=1400)
+    add("udp2tcp peak RSS under a 1400 B blast", ours, fmt(ours and ours / 1024, "MB"), "—", None, "bounded", None, n)
+    ours, n = median(samples, "image", "dstack-vpn", "bytes")
+    ref, _ = median(samples, "image", "seed", "bytes")
+    add("Image size", ours, fmt(ours and ours / 1e6, "MB"), f"{fmt(ref and ref / 1e6, 'MB')} (seed tools, same build)",
+        ratio(ours, ref), "< 30 MB", None if ours is None else ours < 30e6, n)
+    ours, n = median(samples, "orphans", "vpn-init", "cpu_ms")
+    ref, _ = median(samples, "orphans", "tini", "cpu_ms")
+    count = next((s.get("count") for s in samples if s["bench"] == "orphans"), 10000)
+    add(f"PID 1 CPU time to reap {count} orphans", ours, fmt(ours, "ms"), f"{fmt(ref, 'ms')} (tini)",
+        ratio(ours, ref), "(report)", None, n)
+    return rows
+
+
+def detail_tables(samples, variants):
+    lines = ["## udp-over-tcp goodput by datagram size", "",
+             "Median of the runs; goodput is received payload over the time from the first datagram sent "
+             "to the last one received.", "",
+             "| size | implementation | goodput | ratio to raw UDP | loss | udp2tcp peak RSS | tcp2udp peak RSS | runs |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for size in (64, 1400, 9000):
+        raw, _ = median(samples, "udp_blast", "raw", "mbit", size=size)
+        for variant in ["raw"] + variants:
+            mbit, n = median(samples, "udp_blast", variant, "mbit", size=size)
+            if mbit is None:
+                continue
+            loss, _ = median(samples, "udp_blast", variant, "loss_pct", size=size)
+            hwm_u, _ = median(samples, "udp_blast", variant, "udp2tcp_hwm_kb", size=size)
+            hwm_t, _ = median(samples, "udp_blast", variant, "tcp2udp_hwm_kb", size=size)
+            r = ratio(mbit, raw)
+            lines.append(f"| {size} B | {variant} | {mbit:.0f} Mbit/s | {'—' if r is None else f'{r:.2f}'} | {loss:.2f}% | "
+                         f"{fmt(hwm_u and hwm_u / 1024, 'MB')} | {fmt(hwm_t and hwm_t / 1024, 'MB')} | {n} |")
+    lines += ["", "## Boot, shutdown and memory per entrypoint", "",
+              "| path | entrypoint | boot to ready | shutdown | PID 1 idle RSS | container idle RSS | runs |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    for path, variants_here in (("userspace", ("vpn-init", "shell")), ("kernel", ("vpn-init-kernel", "wg-quick"))):
+        for variant in variants_here:
+            boot, n = median(samples, f"boot_{path}", variant, "ms")
+            if boot is None:
+                continue
+            shutdown, _ = median(samples, f"shutdown_{path}", variant, "ms")
+            rss, _ = median(samples, f"idle_rss_{path}", variant, "kB")
+            tree, _ = median(samples, f"idle_rss_tree_{path}", variant, "kB")
+            lines.append(f"| {path} | {variant} | {fmt(boot, 'ms')} | {fmt(shutdown, 'ms')} | "
+                         f"{fmt(rss and rss / 1024, 'MB')} | {fmt(tree and tree / 1024, 'MB')} | {n} |")
+    files = [s for s in samples if s["bench"] == "image_file"]
+    if files:
+        lines += ["", "## Image contents (usr/bin, stripped)", "", "| file | size |", "|---|---:|"]
+        for s in files:
+            lines.append(f"| {s['variant']} | {s['value'] / 1e6:.1f} MB |")
+    return lines
+
+
+def plot(samples, variants, directory):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    points = {}
+    for variant in ["raw"] + variants:
+        rates = sorted({s["rate"] for s in samples if s["bench"] == "udp_sweep" and s["variant"] == variant})
+        if rates:
+            points[variant] = [(r, median(samples, "udp_sweep", variant, "mbit", rate=r)[0],
+                                median(samples, "udp_sweep", variant, "loss_pct", rate=r)[0]) for r in rates]
+    if not points:
+        return None
+    os.makedirs(directory, exist_ok=True)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for variant, rows in points.items():
+        left.plot([r[0] for r in rows], [r[1] for r in rows], marker="o", label=variant)
+        right.plot([r[0] for r in rows], [r[2] for r in rows], marker="o", label=variant)
+    top = max(r[0] for rows in points.values() for r in rows)
+    left.plot([0, top], [0, top], color="grey", linestyle=":", linewidth=1, label="offered")
+    left.axhline(1500, color="red", linestyle="--", linewidth=1, label="target 1500")
+    left.set_xlabel("offered load (Mbit/s, 1400-byte datagrams)")
+    left.set_ylabel("goodput received (Mbit/s)")
+    left.legend()
+    right.axhline(1, color="red", linestyle="--", linewidth=1, label="target 1%")
+    right.set_xlabel("offered load (Mbit/s)")
+    right.set_ylabel("loss (%)")
+    right.legend()
+    figure.suptitle("udp2tcp → tcp2udp on loopback: goodput and loss against offered load")
+    figure.tight_layout()
+    path = os.path.join(directory, "udp-goodput.png")
+    figure.savefig(path, dpi=90)
+    return path
+
+
+def main():
+    results_path, markdown_path, plot_dir = sys.argv[1:4]
+    with open(results_path) as handle:
+        results = json.load(handle)
+    samples, meta = results["samples"], results["meta"]
+    variants = ["ours"] + sorted({s["variant"] for s in samples if s["bench"] == "udp_blast"} - {"raw", "ours"})
+    plot_path = plot(samples, variants, plot_dir)
+    lines = ["# Benchmarks", "",
+             "Generated by `scripts/bench` (do not edit by hand: rerun it). Every figure is the median of several "
+             "runs, measured side by side with its reference in the same run; a ratio below 1 is faster or smaller "
+             "for time and size, above 1 is faster for goodput. Benchmarks are not tests: no target is asserted "
+             "anywhere in scripts/test.", "",
+             "## Machine", "", "| | |", "|---|---|"]
+    for key in ("date", "mode", "commit", "uname", "nproc", "load", "swift", "wireguard_go", "iperf3", "gcc", "compare"):
+        if meta.get(key):
+            lines.append(f"| {key} | {str(meta[key]).replace('|', '/')} |")
+    lines += ["", "## Summary", "",
+              "| figure | ours | reference | ratio | target | met | runs |", "|---|---:|---|---:|---|---|---:|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in summary_rows(samples)]
+    lines += [""] + detail_tables(samples, variants)
+    if plot_path:
+        relative = os.path.relpath(plot_path, os.path.dirname(os.path.abspath(markdown_path)))
+        lines += ["", "## Offered load", "",
+                  "Paced blasts of 1400-byte datagrams at rising rates (one run per point): where the curve leaves "
+                  "the diagonal the pipeline is saturated, and the excess is dropped at udp2tcp's UDP socket, "
+                  "the sender's side, not queued.", "", f"![goodput and loss against offered load]({relative})"]
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optimizations.md")
+    if os.path.exists(notes):
+        with open(notes) as handle:
+            lines += ["", handle.read().rstrip()]
+    lines += ["", "## How it is measured", "", open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "method.md")).read().rstrip(), ""]
+    with open(markdown_path, "w") as handle:
+        handle.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
