@@ -38,6 +38,10 @@ final class DatagramSide: ChannelDuplexHandler {
     private var outgoing: ByteBuffer?
     private var readHeld = false
     private var flushPending = false
+    /// Deliveries since the last flush. Backpressure counts bytes, so a burst of empty frames
+    /// would otherwise queue without bound within one read cycle.
+    private var unflushedDeliveries = 0
+    static let deliveryBatch = 256
     /// Sends datagrams from the stream straight to the socket (tcp2udp's connected socket).
     var sender: DatagramSender?
     /// Datagrams queued in the channel and not written yet (only counted with a ``sender``).
@@ -105,6 +109,8 @@ final class DatagramSide: ChannelDuplexHandler {
     /// Sends one payload decoded from the stream; ``flushDeliveries()`` sends the batch.
     func deliver(_ payload: ByteBuffer) {
         guard let context else { return }
+        unflushedDeliveries += 1
+        if unflushedDeliveries >= Self.deliveryBatch { flushDeliveries() }
         if let sender, channelWrites == 0 {
             if !sender.hasRoom(for: payload) { flushSender(sender, context: context) }
             if channelWrites == 0 {
@@ -119,6 +125,7 @@ final class DatagramSide: ChannelDuplexHandler {
     /// Flushes the datagrams delivered since the last flush: one sendmmsg (with GSO where the
     /// direct ``sender`` is set), or NIO's batched write.
     func flushDeliveries() {
+        unflushedDeliveries = 0
         guard flushPending, let context else { return }
         flushPending = false
         if let sender, !sender.isEmpty { flushSender(sender, context: context) }

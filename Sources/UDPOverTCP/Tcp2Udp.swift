@@ -87,13 +87,14 @@ private enum Connection {
         do {
             try configuration.socket.applyTCP(to: channel)
             let pipeline = channel.pipeline.syncOperations
-            if let timeout = configuration.socket.tcpReceiveTimeout {
-                try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))
-            }
             if configuration.proxyProtocol { try pipeline.addHandler(ProxyProtocolHandler()) }
             if let tlsContext { try pipeline.addHandler(NIOSSLServerHandler(context: tlsContext)) }
             let maximum = Framing.maximumPayload(for: configuration.udpForward)
             try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumPayload: maximum)))
+            // After the decoder: only whole frames count as traffic, so a slow-drip writer times out.
+            if let timeout = configuration.socket.tcpReceiveTimeout {
+                try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))
+            }
             try pipeline.addHandler(stream)
         } catch {
             return eventLoop.makeFailedFuture(error)
@@ -132,7 +133,8 @@ private enum Connection {
         return DatagramBootstrap(group: eventLoop)
             .channelInitializer { udp in
                 udp.eventLoop.makeCompletedFuture {
-                    try settings.applyUDP(to: udp, vectorReads: 8)
+                    // One read slot per connection: eight kept 512 KiB per connection alive in NIO's pool.
+                    try settings.applyUDP(to: udp, vectorReads: 1)
                     try udp.pipeline.syncOperations.addHandler(boundDatagram.value)
                 }
             }

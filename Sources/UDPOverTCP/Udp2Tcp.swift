@@ -166,11 +166,12 @@ public final class Udp2Tcp {
         if let tlsContext, let tls = configuration.tls {
             try pipeline.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: tls.serverName))
         }
+        let maximum = Framing.maximumPayload(for: configuration.udpListen)
+        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumPayload: maximum)))
+        // After the decoder: only whole frames count as traffic.
         if let timeout = configuration.socket.tcpReceiveTimeout {
             try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))
         }
-        let maximum = Framing.maximumPayload(for: configuration.udpListen)
-        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumPayload: maximum)))
         let stream = StreamSide(waitsForTLS: tlsContext != nil, establishTimeout: configuration.establishTimeout)
         stream.established = { [weak self] stream in self?.attach(stream) }
         stream.closed = { [weak self] stream, reason in self?.closed(stream, reason: reason) }
