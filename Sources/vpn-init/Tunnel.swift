@@ -105,6 +105,9 @@ final class Tunnel {
     private func waitForSocket(pid: pid_t, timeout: Double = 10) throws(SystemCallError) {
         guard let userspace = backend as? UserspaceWireGuard else { return }
         let deadline = monotonicSeconds() + timeout
+        // wireguard-go listens a few milliseconds after exec: check every 0.5 ms (a stat) for
+        // the first 100 ms, every 5 ms after that.
+        var polls = 0
         while true {
             var lastError: SystemCallError
             if Files.exists(userspace.socketPath) {
@@ -123,7 +126,8 @@ final class Tunnel {
                                       detail: "exited before answering on its socket (see its output; is /dev/net/tun available?)")
             }
             guard monotonicSeconds() < deadline else { throw lastError }
-            var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+            polls += 1
+            var pause = timespec(tv_sec: 0, tv_nsec: polls <= 200 ? 500_000 : 5_000_000)
             _ = nanosleep(&pause, nil)
         }
     }

@@ -16,12 +16,13 @@ private final class LoopbackSocket {
     let address: SocketAddress
 
     init() throws {
-        descriptor = try RawSockets.boundUDP(try SocketAddress(ipAddress: "127.0.0.1", port: 0), fwmark: nil)
+        let descriptor = try RawSockets.boundUDP(try SocketAddress(ipAddress: "127.0.0.1", port: 0), fwmark: nil)
         var storage = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
+        self.descriptor = descriptor
         address = SocketAddress(storage)
     }
 
