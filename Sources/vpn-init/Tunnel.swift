@@ -162,10 +162,12 @@ final class Tunnel {
     /// `$VPN_DATA_DIR/wg0.conf` (0600): what `vpn-init render` prints, for inspection.
     private func writeRenderedConfig(loopback: [Int: Endpoint]) {
         let path = "\(config.dataDirectory)/\(config.interfaceName).conf"
-        let text = config.quickConfig(privateKey: privateKey, peerKeys: peerKeys, tcpPeerEndpoints: loopback).render()
+        let text = Array(config.quickConfig(privateKey: privateKey, peerKeys: peerKeys, tcpPeerEndpoints: loopback).render().utf8)
+        // Unchanged content is not rewritten: two fsyncs on a busy disk can stall a boot.
+        if let current = try? Files.read(path, limit: 1 << 20), current == text { return }
         do {
             try Files.makeDirectories(config.dataDirectory, mode: 0o700)
-            try Files.writeAtomically(path, Array(text.utf8), mode: 0o600)
+            try Files.writeAtomically(path, text, mode: 0o600)
         } catch {
             Log.warn("cannot write the rendered config", ("path", path), ("error", error))
         }
