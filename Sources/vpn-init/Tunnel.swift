@@ -99,9 +99,9 @@ final class Tunnel {
         do { try waitForSocket(pid: pid) } catch { throw BootFailure(exitCode: 1, "\(error)") }
     }
 
-    /// Polls until wireguard-go answers on its UAPI socket, failing early if the process exits.
-    /// A socket file left by a killed predecessor refuses connections until the new process
-    /// replaces it, so readiness is an answered request, not the file's existence.
+    /// Polls until wireguard-go accepts connections on its UAPI socket, failing early if the
+    /// process exits. A socket file left by a killed predecessor refuses connections until the
+    /// new process replaces it, so readiness is a connection, not the file's existence.
     private func waitForSocket(pid: pid_t, timeout: Double = 10) throws(SystemCallError) {
         guard let userspace = backend as? UserspaceWireGuard else { return }
         let deadline = monotonicSeconds() + timeout
@@ -112,7 +112,9 @@ final class Tunnel {
             var lastError: SystemCallError
             if Files.exists(userspace.socketPath) {
                 do {
-                    _ = try userspace.device()
+                    // A connection is enough: the configuration request that follows is the
+                    // first one wireguard-go answers.
+                    try userspace.probe()
                     return
                 } catch {
                     lastError = error

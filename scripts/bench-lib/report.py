@@ -208,7 +208,7 @@ def main():
              "for time and size, above 1 is faster for goodput. Benchmarks are not tests: no target is asserted "
              "anywhere in scripts/test.", "",
              "## Machine", "", "| | |", "|---|---|"]
-    for key in ("date", "mode", "commit", "uname", "nproc", "load", "swift", "wireguard_go", "iperf3", "gcc", "compare"):
+    for key in ("date", "mode", "partial", "commit", "uname", "nproc", "load", "swift", "wireguard_go", "iperf3", "gcc", "compare"):
         if meta.get(key):
             lines.append(f"| {key} | {str(meta[key]).replace('|', '/')} |")
     lines += ["", "## Summary", "",
