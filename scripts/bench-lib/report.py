@@ -78,9 +78,16 @@ def summary_rows(samples):
         text = f"{fmt(ours, 'Mbit/s', 0)}, {loss:.1f}% loss"
         if size == 1400:
             r = ratio(ours, MULLVAD_REFERENCE_MBIT)
-            add(f"udp2tcp→tcp2udp goodput, {size} B", ours, text,
+            add(f"udp2tcp→tcp2udp goodput, {size} B blast", ours, text,
                 f"{MULLVAD_REFERENCE_MBIT:.0f} Mbit/s, {MULLVAD_REFERENCE_LOSS:.0f}% loss (Mullvad, brief); "
                 f"raw UDP {fmt(raw, 'Mbit/s', 0)}", r, "≥ 1.5x, < 1% loss", r >= 1.5 and loss < 1, n)
+            paced, paced_runs = median(samples, "udp_sweep", "ours", "mbit", rate=1500)
+            paced_loss, _ = median(samples, "udp_sweep", "ours", "loss_pct", rate=1500)
+            if paced is not None:
+                r = ratio(paced, MULLVAD_REFERENCE_MBIT)
+                add(f"udp2tcp→tcp2udp goodput, {size} B paced at 1500 Mbit/s", paced,
+                    f"{fmt(paced, 'Mbit/s', 0)}, {paced_loss:.1f}% loss", f"{MULLVAD_REFERENCE_MBIT:.0f} Mbit/s (Mullvad, brief)",
+                    r, "≥ 1.5x (all 1500 offered), < 1% loss", paced >= 0.98 * 1500 and paced_loss < 1, paced_runs)
         else:
             add(f"udp2tcp→tcp2udp goodput, {size} B", ours, text, f"raw UDP {fmt(raw, 'Mbit/s', 0)}",
                 ratio(ours, raw), "(report)", None, n)
@@ -218,7 +225,7 @@ def main():
     if plot_path:
         relative = os.path.relpath(plot_path, os.path.dirname(os.path.abspath(markdown_path)))
         lines += ["", "## Offered load", "",
-                  "Paced blasts of 1400-byte datagrams at rising rates (one run per point): where the curve leaves "
+                  "Paced blasts of 1400-byte datagrams at rising rates (median of three runs per point, one when quick): where the curve leaves "
                   "the diagonal the pipeline is saturated, and the excess is dropped at udp2tcp's UDP socket, "
                   "the sender's side, not queued.", "", f"![goodput and loss against offered load]({relative})"]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optimizations.md")
