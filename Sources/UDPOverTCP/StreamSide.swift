@@ -126,6 +126,21 @@ final class StreamSide: ChannelDuplexHandler {
         context.writeAndFlush(Self.wrapOutboundOut(chunk), promise: promise)
     }
 
+    /// Queues a chunk of frames without flushing; `promise` completes once it is written.
+    func write(_ chunk: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        chunksSent += 1
+        context.write(Self.wrapOutboundOut(chunk), promise: promise)
+    }
+
+    /// Flushes the chunks queued by ``write(_:promise:)``.
+    func flush() {
+        context?.flush()
+    }
+
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     var remoteAddress: SocketAddress? { context?.channel.remoteAddress }

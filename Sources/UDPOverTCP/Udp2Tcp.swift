@@ -47,6 +47,7 @@ public final class Udp2Tcp {
     private var queue = CircularBuffer<ByteBuffer>()
     private var dropped = 0
     private var reader: DatagramReader?
+    private var flushScheduled = false
 
     /// Binds the UDP socket on `eventLoop` and starts connecting. The engine lives on that loop
     /// for as long as the returned UDP channel is open, which is until a fatal UDP error.
@@ -120,7 +121,14 @@ public final class Udp2Tcp {
         let written = eventLoop.makePromise(of: Void.self)
         let reader = self.reader
         written.futureResult.whenComplete { _ in reader?.consumed(bytes) }
-        stream.send(batch.chunk, promise: written)
+        stream.write(batch.chunk, promise: written)
+        // One flush after the batches already queued on the loop: they leave in one writev.
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            self.stream?.flush()
+        }
     }
 
     private func connectionNeeded() {

@@ -42,6 +42,14 @@ public final class UserspaceWireGuard: WireGuardBackend {
         try UAPI.parseGetResponse(try exchange(UAPI.getRequest), interfaceName: interfaceName)
     }
 
+    /// Connects to the socket and hangs up: succeeds once wireguard-go listens on it (a file left
+    /// by a killed predecessor refuses the connection), without waiting for an answer.
+    public func probe() throws(SystemCallError) {
+        let fd = try valueOrErrno("socket", socketPath) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        defer { _ = close(fd) }
+        try connect(fd)
+    }
+
     /// Sends one request and returns the response text (through its closing empty line).
     public func exchange(_ request: String) throws(SystemCallError) -> String {
         let fd = try valueOrErrno("socket", socketPath) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }

@@ -38,6 +38,13 @@ enum X25519 {
     }
 }
 
+/// The full 128-bit product of two 64-bit limbs (one `mul` instruction).
+@inline(__always)
+private func m(_ x: UInt64, _ y: UInt64) -> UInt128 {
+    let (high, low) = x.multipliedFullWidth(by: y)
+    return UInt128(high) << 64 | UInt128(low)
+}
+
 /// An element of GF(2^255 - 19) in five 51-bit limbs (little-endian), kept below 2^52 each by
 /// a carry after every operation.
 struct FieldElement {
@@ -120,39 +127,71 @@ struct FieldElement {
         let (a0, a1, a2, a3, a4) = a.limbs
         let (b0, b1, b2, b3, b4) = b.limbs
         let b1x = b1 * 19, b2x = b2 * 19, b3x = b3 * 19, b4x = b4 * 19
-        func m(_ x: UInt64, _ y: UInt64) -> UInt128 { UInt128(x) * UInt128(y) }
-        let r0 = m(a0, b0) + m(a1, b4x) + m(a2, b3x) + m(a3, b2x) + m(a4, b1x)
-        var r1 = m(a0, b1) + m(a1, b0) + m(a2, b4x) + m(a3, b3x) + m(a4, b2x)
-        var r2 = m(a0, b2) + m(a1, b1) + m(a2, b0) + m(a3, b4x) + m(a4, b3x)
-        var r3 = m(a0, b3) + m(a1, b2) + m(a2, b1) + m(a3, b0) + m(a4, b4x)
-        var r4 = m(a0, b4) + m(a1, b3) + m(a2, b2) + m(a3, b1) + m(a4, b0)
-        let mask = UInt128(Self.mask)
-        r1 += r0 >> 51
-        r2 += r1 >> 51
-        r3 += r2 >> 51
-        r4 += r3 >> 51
-        // The carry out of the top limb is below 2^62: times 19 it needs the wide type.
-        let r0Folded = (r0 & mask) + 19 * (r4 >> 51)
-        let l1 = UInt64(r1 & mask) + UInt64(r0Folded >> 51)
-        return FieldElement(limbs: (UInt64(r0Folded & mask), l1, UInt64(r2 & mask), UInt64(r3 & mask), UInt64(r4 & mask)))
+        return reduce(
+            m(a0, b0) &+ m(a1, b4x) &+ m(a2, b3x) &+ m(a3, b2x) &+ m(a4, b1x),
+            m(a0, b1) &+ m(a1, b0) &+ m(a2, b4x) &+ m(a3, b3x) &+ m(a4, b2x),
+            m(a0, b2) &+ m(a1, b1) &+ m(a2, b0) &+ m(a3, b4x) &+ m(a4, b3x),
+            m(a0, b3) &+ m(a1, b2) &+ m(a2, b1) &+ m(a3, b0) &+ m(a4, b4x),
+            m(a0, b4) &+ m(a1, b3) &+ m(a2, b2) &+ m(a3, b1) &+ m(a4, b0)
+        )
     }
 
-    func squared() -> FieldElement { self * self }
+    /// self * self with the symmetric products counted once (15 multiplications, not 25).
+    func squared() -> FieldElement {
+        let (a0, a1, a2, a3, a4) = limbs
+        let d0 = a0 * 2, d1 = a1 * 2, d2 = a2 * 2, d3 = a3 * 2
+        let a1x = a1 * 19, a2x = a2 * 19, a3x = a3 * 19, a4x = a4 * 19
+        return Self.reduce(
+            m(a0, a0) &+ m(d1, a4x) &+ m(d2, a3x),
+            m(d0, a1) &+ m(d2, a4x) &+ m(a3, a3x),
+            m(d0, a2) &+ m(a1, a1) &+ m(d3, a4x),
+            m(d0, a3) &+ m(d1, a2) &+ m(a4, a4x),
+            m(d0, a4) &+ m(d1, a3) &+ m(a2, a2)
+        )
+    }
+
+    /// Carries five 128-bit column sums (each below 2^115) into a field element.
+    private static func reduce(_ r0: UInt128, _ r1: UInt128, _ r2: UInt128, _ r3: UInt128, _ r4: UInt128) -> FieldElement {
+        let mask = UInt128(Self.mask)
+        let r1 = r1 &+ (r0 >> 51)
+        let r2 = r2 &+ (r1 >> 51)
+        let r3 = r3 &+ (r2 >> 51)
+        let r4 = r4 &+ (r3 >> 51)
+        // The carry out of the top limb is below 2^64: times 19 it needs the wide type.
+        let r0Folded = (r0 & mask) &+ 19 &* (r4 >> 51)
+        let l1 = UInt64(truncatingIfNeeded: r1 & mask) &+ UInt64(truncatingIfNeeded: r0Folded >> 51)
+        return FieldElement(
+            limbs: (
+                UInt64(truncatingIfNeeded: r0Folded & mask), l1, UInt64(truncatingIfNeeded: r2 & mask),
+                UInt64(truncatingIfNeeded: r3 & mask), UInt64(truncatingIfNeeded: r4 & mask)
+            )
+        )
+    }
 
     /// Times (A - 2) / 4 = 121665, the curve constant of the ladder's doubling step.
     func times121665() -> FieldElement {
         self * FieldElement(limbs: (121_665, 0, 0, 0, 0))
     }
 
-    /// self^(p - 2) = 1 / self (Fermat); the exponent is public, so branching on it is fine.
+    /// self^(p - 2) = 1 / self (Fermat), by the usual chain of 254 squarings and 11 multiplications.
     func inverse() -> FieldElement {
-        // p - 2 = 2^255 - 21: bits 254...5 set, then 0b01011.
-        var result = FieldElement.one
-        for bit in stride(from: 254, through: 0, by: -1) {
-            result = result.squared()
-            if bit >= 5 || (0b1011 >> bit) & 1 == 1 { result = result * self }
+        func square(_ x: FieldElement, times: Int) -> FieldElement {
+            var x = x
+            for _ in 0..<times { x = x.squared() }
+            return x
         }
-        return result
+        let z2 = squared()                                  // 2
+        let z9 = square(z2, times: 2) * self                // 9
+        let z11 = z9 * z2                                   // 11
+        let z2_5_0 = z11.squared() * z9                     // 2^5 - 1
+        let z2_10_0 = square(z2_5_0, times: 5) * z2_5_0     // 2^10 - 1
+        let z2_20_0 = square(z2_10_0, times: 10) * z2_10_0  // 2^20 - 1
+        let z2_40_0 = square(z2_20_0, times: 20) * z2_20_0  // 2^40 - 1
+        let z2_50_0 = square(z2_40_0, times: 10) * z2_10_0  // 2^50 - 1
+        let z2_100_0 = square(z2_50_0, times: 50) * z2_50_0 // 2^100 - 1
+        let z2_200_0 = square(z2_100_0, times: 100) * z2_100_0  // 2^200 - 1
+        let z2_250_0 = square(z2_200_0, times: 50) * z2_50_0    // 2^250 - 1
+        return square(z2_250_0, times: 5) * z11             // 2^255 - 21
     }
 
     /// Swaps a and b when `flag` is 1, leaves them when it is 0, without branching.

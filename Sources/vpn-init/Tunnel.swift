@@ -99,17 +99,22 @@ final class Tunnel {
         do { try waitForSocket(pid: pid) } catch { throw BootFailure(exitCode: 1, "\(error)") }
     }
 
-    /// Polls until wireguard-go answers on its UAPI socket, failing early if the process exits.
-    /// A socket file left by a killed predecessor refuses connections until the new process
-    /// replaces it, so readiness is an answered request, not the file's existence.
+    /// Polls until wireguard-go accepts connections on its UAPI socket, failing early if the
+    /// process exits. A socket file left by a killed predecessor refuses connections until the
+    /// new process replaces it, so readiness is a connection, not the file's existence.
     private func waitForSocket(pid: pid_t, timeout: Double = 10) throws(SystemCallError) {
         guard let userspace = backend as? UserspaceWireGuard else { return }
         let deadline = monotonicSeconds() + timeout
+        // wireguard-go listens a few milliseconds after exec: check every 0.5 ms (a stat) for
+        // the first 100 ms, every 5 ms after that.
+        var polls = 0
         while true {
             var lastError: SystemCallError
             if Files.exists(userspace.socketPath) {
                 do {
-                    _ = try userspace.device()
+                    // A connection is enough: the configuration request that follows is the
+                    // first one wireguard-go answers.
+                    try userspace.probe()
                     return
                 } catch {
                     lastError = error
@@ -123,7 +128,8 @@ final class Tunnel {
                                       detail: "exited before answering on its socket (see its output; is /dev/net/tun available?)")
             }
             guard monotonicSeconds() < deadline else { throw lastError }
-            var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+            polls += 1
+            var pause = timespec(tv_sec: 0, tv_nsec: polls <= 200 ? 500_000 : 5_000_000)
             _ = nanosleep(&pause, nil)
         }
     }
@@ -158,10 +164,12 @@ final class Tunnel {
     /// `$VPN_DATA_DIR/wg0.conf` (0600): what `vpn-init render` prints, for inspection.
     private func writeRenderedConfig(loopback: [Int: Endpoint]) {
         let path = "\(config.dataDirectory)/\(config.interfaceName).conf"
-        let text = config.quickConfig(privateKey: privateKey, peerKeys: peerKeys, tcpPeerEndpoints: loopback).render()
+        let text = Array(config.quickConfig(privateKey: privateKey, peerKeys: peerKeys, tcpPeerEndpoints: loopback).render().utf8)
+        // Unchanged content is not rewritten: two fsyncs on a busy disk can stall a boot.
+        if let current = try? Files.read(path, limit: 1 << 20), current == text { return }
         do {
             try Files.makeDirectories(config.dataDirectory, mode: 0o700)
-            try Files.writeAtomically(path, Array(text.utf8), mode: 0o600)
+            try Files.writeAtomically(path, text, mode: 0o600)
         } catch {
             Log.warn("cannot write the rendered config", ("path", path), ("error", error))
         }

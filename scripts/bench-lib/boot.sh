@@ -77,7 +77,7 @@ bench_boot() {
   boot_peer_key=$(wg genkey | wg pubkey)
   mkdir -p "$work/boot-data-vpn" "$work/boot-data-shell"
   # Both start from an existing key, as every boot after the first does.
-  wg genkey >"$work/boot-data-vpn/privatekey"
+  (umask 077 && wg genkey >"$work/boot-data-vpn/privatekey")
   cp "$work/boot-data-vpn/privatekey" "$work/boot-data-shell/privatekey"
   wg pubkey <"$work/boot-data-shell/privatekey" >"$work/boot-data-shell/publickey"
   chmod 600 "$work"/boot-data-*/privatekey

@@ -61,8 +61,13 @@ def summary_rows(samples):
         shutdown_bench = bench.replace("boot", "shutdown")
         ours, n = median(samples, shutdown_bench, ours_variant, "ms")
         ref, _ = median(samples, shutdown_bench, reference_variant, "ms")
-        add(f"Shutdown (SIGTERM to exit), {path}", ours, fmt(ours, "ms"), f"{fmt(ref, 'ms')} ({reference_name})",
-            ratio(ours, ref), "< 100 ms", None if ours is None else ours < 100, n)
+        if bench == "boot_kernel":
+            # Under TCG every instruction is emulated: only the ratio says something.
+            add(f"Shutdown (SIGTERM to exit), {path}", ours, fmt(ours, "ms"), f"{fmt(ref, 'ms')} ({reference_name})",
+                ratio(ours, ref), "< 100 ms on the host; TCG: ratio", None, n)
+        else:
+            add(f"Shutdown (SIGTERM to exit), {path}", ours, fmt(ours, "ms"), f"{fmt(ref, 'ms')} ({reference_name})",
+                ratio(ours, ref), "< 100 ms", None if ours is None else ours < 100, n)
 
     for size in (1400, 64, 9000):
         ours, n = median(samples, "udp_blast", "ours", "mbit", size=size)
@@ -73,12 +78,25 @@ def summary_rows(samples):
         text = f"{fmt(ours, 'Mbit/s', 0)}, {loss:.1f}% loss"
         if size == 1400:
             r = ratio(ours, MULLVAD_REFERENCE_MBIT)
-            add(f"udp2tcp→tcp2udp goodput, {size} B", ours, text,
+            add(f"udp2tcp→tcp2udp goodput, {size} B blast", ours, text,
                 f"{MULLVAD_REFERENCE_MBIT:.0f} Mbit/s, {MULLVAD_REFERENCE_LOSS:.0f}% loss (Mullvad, brief); "
                 f"raw UDP {fmt(raw, 'Mbit/s', 0)}", r, "≥ 1.5x, < 1% loss", r >= 1.5 and loss < 1, n)
+            paced, paced_runs = median(samples, "udp_sweep", "ours", "mbit", rate=1500)
+            paced_loss, _ = median(samples, "udp_sweep", "ours", "loss_pct", rate=1500)
+            if paced is not None:
+                r = ratio(paced, MULLVAD_REFERENCE_MBIT)
+                add(f"udp2tcp→tcp2udp goodput, {size} B paced at 1500 Mbit/s", paced,
+                    f"{fmt(paced, 'Mbit/s', 0)}, {paced_loss:.1f}% loss", f"{MULLVAD_REFERENCE_MBIT:.0f} Mbit/s (Mullvad, brief)",
+                    r, "≥ 1.5x (all 1500 offered), < 1% loss", paced >= 0.98 * 1500 and paced_loss < 1, paced_runs)
         else:
             add(f"udp2tcp→tcp2udp goodput, {size} B", ours, text, f"raw UDP {fmt(raw, 'Mbit/s', 0)}",
-                ratio(ours, raw), "< 1% loss", loss < 1, n)
+                ratio(ours, raw), "(report)", None, n)
+        for variant in sorted({s["variant"] for s in samples if s["bench"] == "udp_blast"} - {"raw", "ours"}):
+            theirs, _ = median(samples, "udp_blast", variant, "mbit", size=size)
+            their_loss, _ = median(samples, "udp_blast", variant, "loss_pct", size=size)
+            if theirs is not None:
+                add(f"… the same through {variant}", theirs, f"{fmt(theirs, 'Mbit/s', 0)}, {their_loss:.1f}% loss",
+                    f"ours {fmt(ours, 'Mbit/s', 0)}, {loss:.1f}% loss", ratio(theirs, ours), "(compare)", None, n)
 
     udp, _ = median(samples, "tunnel", "udp", "mbit")
     for transport, name in (("tcp", "TCP (udp2tcp/tcp2udp)"), ("tls", "TLS through haproxy")):
@@ -197,7 +215,7 @@ def main():
              "for time and size, above 1 is faster for goodput. Benchmarks are not tests: no target is asserted "
              "anywhere in scripts/test.", "",
              "## Machine", "", "| | |", "|---|---|"]
-    for key in ("date", "mode", "commit", "uname", "nproc", "load", "swift", "wireguard_go", "iperf3", "gcc", "compare"):
+    for key in ("date", "mode", "partial", "commit", "uname", "nproc", "load", "swift", "wireguard_go", "iperf3", "gcc", "compare"):
         if meta.get(key):
             lines.append(f"| {key} | {str(meta[key]).replace('|', '/')} |")
     lines += ["", "## Summary", "",
@@ -207,7 +225,7 @@ def main():
     if plot_path:
         relative = os.path.relpath(plot_path, os.path.dirname(os.path.abspath(markdown_path)))
         lines += ["", "## Offered load", "",
-                  "Paced blasts of 1400-byte datagrams at rising rates (one run per point): where the curve leaves "
+                  "Paced blasts of 1400-byte datagrams at rising rates (median of three runs per point, one when quick): where the curve leaves "
                   "the diagonal the pipeline is saturated, and the excess is dropped at udp2tcp's UDP socket, "
                   "the sender's side, not queued.", "", f"![goodput and loss against offered load]({relative})"]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optimizations.md")

@@ -96,10 +96,15 @@ bench_udp() {
       for spec in "$@"; do udp_once "${spec%%=*}" "${spec#*=}" "$size" "$(udp_count "$size")" 0 udp_blast "$run"; done
     done
   done
-  # Offered load: paced blasts of about 1.5 s each (0.75 s when quick), one run per point.
-  for rate in 250 500 1000 1500 2000 3000; do
-    count=$(awk -v r="$rate" -v q="$quick" 'BEGIN { printf "%d", r * 1e6 * (q == "true" ? 0.75 : 1.5) / (1400 * 8) }')
-    udp_once raw "" 1400 "$count" "$rate" udp_sweep 1
-    for spec in "$@"; do udp_once "${spec%%=*}" "${spec#*=}" 1400 "$count" "$rate" udp_sweep 1; done
+  # Offered load: paced blasts of about 1.5 s each (0.75 s when quick), three runs per point
+  # (one when quick).
+  local sweep_runs=3
+  $quick && sweep_runs=1
+  for run in $(seq "$sweep_runs"); do
+    for rate in 250 500 1000 1500 2000 3000; do
+      count=$(awk -v r="$rate" -v q="$quick" 'BEGIN { printf "%d", r * 1e6 * (q == "true" ? 0.75 : 1.5) / (1400 * 8) }')
+      udp_once raw "" 1400 "$count" "$rate" udp_sweep "$run"
+      for spec in "$@"; do udp_once "${spec%%=*}" "${spec#*=}" 1400 "$count" "$rate" udp_sweep "$run"; done
+    done
   done
 }
