@@ -9,7 +9,9 @@ let package = Package(
         .executable(name: "udp2tcp", targets: ["udp2tcp"]),
         .executable(name: "tcp2udp", targets: ["tcp2udp"]),
         // The pure core, for the fuzz targets in Fuzz/ (a separate package that depends on this one).
-        .library(name: "DstackVPNCore", targets: ["Config", "WireGuard", "Netlink", "NetlinkSocket", "SystemCalls", "VPNLog"]),
+        .library(name: "DstackVPNCore", targets: [
+            "Config", "WireGuard", "Netlink", "NetlinkSocket", "SystemCalls", "VPNLog", "UDPOverTCPWire",
+        ]),
         // Both tools in one file for the image (udp2tcp and tcp2udp link to it).
         .executable(name: "udp-over-tcp", targets: ["udp-over-tcp"]),
     ],
@@ -36,8 +38,10 @@ let package = Package(
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
         .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
         .target(name: "Firewall", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "WireGuard"]),
+        // The udp-over-tcp wire formats alone (framing, PROXY headers): NIOCore and nothing else.
+        .target(name: "UDPOverTCPWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "UDPOverTCP", dependencies: [
-            "VPNLog", "SystemCalls", "CUDPOverTCP",
+            "UDPOverTCPWire", "VPNLog", "SystemCalls", "CUDPOverTCP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),

@@ -14,13 +14,17 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("wg-quick", []),
     ("netlink", []),
     ("uapi", []),
-    // Fuzz/pending/README.md: the udp-over-tcp framing and PROXY header targets, once the
-    // UDPOverTCP target is in the core library.
+    ("udp-over-tcp-framing", [.product(name: "NIOCore", package: "swift-nio")]),
+    ("proxy-protocol", []),
 ]
 
 let package = Package(
     name: "dstack-vpn-fuzz",
-    dependencies: [.package(name: "dstack-vpn", path: "..")],
+    dependencies: [
+        .package(name: "dstack-vpn", path: ".."),
+        // Only NIOCore is built: the wire formats (UDPOverTCPWire) need nothing else of NIO.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
     targets: [
         .target(name: "CFuzzerDriver"),
         .target(name: "FuzzSupport", dependencies: ["CFuzzerDriver", core]),

@@ -1,5 +1,5 @@
 import FuzzSupport
-import UDPOverTCP
+import UDPOverTCPWire
 
 // ProxyProtocol.parse (PROXY protocol v1 and v2 headers, haproxy's send-proxy) on any bytes a
 // client of tcp2udp could send first. Properties:

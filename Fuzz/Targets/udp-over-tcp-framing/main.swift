@@ -1,6 +1,6 @@
 import FuzzSupport
 import NIOCore
-import UDPOverTCP
+import UDPOverTCPWire
 
 // The udp-over-tcp deframer (Framing.nextFrame) on any TCP byte stream. Input: a byte choosing
 // the largest payload (IPv4's 65507, IPv6's 65527, or a small 1500 to reach the error often),
