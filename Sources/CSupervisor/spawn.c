@@ -90,8 +90,33 @@ static int exec_searching(const char *file, char *const argv[], char *const envp
     return denied ? EACCES : ENOENT;
 }
 
+// Makes `descriptors` the child's 3, 4, ...: every source (and the status pipe) is first copied
+// above that range, so placing one never overwrites another not yet placed; dup2 then leaves
+// the placed copies without close-on-exec, and the others close at exec. Returns 0, or -1.
+static int place_descriptors(const int *descriptors, int count, int *status_fd) {
+    int above = 3 + count;
+    if (*status_fd < above) {
+        int moved = fcntl(*status_fd, F_DUPFD_CLOEXEC, above);
+        if (moved < 0) return -1;
+        *status_fd = moved;
+    }
+    int copies[VPN_SPAWN_MAX_DESCRIPTORS];
+    for (int index = 0; index < count; index++) {
+        copies[index] = fcntl(descriptors[index], F_DUPFD_CLOEXEC, above);
+        if (copies[index] < 0) return -1;
+    }
+    for (int index = 0; index < count; index++) {
+        if (dup2(copies[index], 3 + index) < 0) return -1;
+    }
+    return 0;
+}
+
 static void run_child(const char *file, char *const argv[], char *const envp[],
-                      const char *search_path, int flags, int status_fd) {
+                      const char *search_path, int flags, const int *descriptors,
+                      int descriptor_count, int status_fd) {
+    if (descriptor_count > 0 && place_descriptors(descriptors, descriptor_count, &status_fd) != 0) {
+        child_fail(status_fd, VPN_SPAWN_STEP_DESCRIPTORS, errno);
+    }
     if (reset_signal_dispositions() != 0) child_fail(status_fd, VPN_SPAWN_STEP_SIGNALS, errno);
     // Its own process group, so a signal to the group reaches the program and everything it
     // starts, and nothing of ours.
@@ -115,10 +140,15 @@ static void run_child(const char *file, char *const argv[], char *const envp[],
 }
 
 void vpn_spawn(const char *file, char *const argv[], char *const envp[], const char *search_path,
-               int flags, struct vpn_spawn_result *result) {
+               int flags, const int *descriptors, int descriptor_count, struct vpn_spawn_result *result) {
     result->pid = 0;
     result->error = 0;
     result->step = VPN_SPAWN_STEP_NONE;
+    if (descriptor_count < 0 || descriptor_count > VPN_SPAWN_MAX_DESCRIPTORS) {
+        result->error = EINVAL;
+        result->step = VPN_SPAWN_STEP_DESCRIPTORS;
+        return;
+    }
 
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) {
@@ -133,7 +163,7 @@ void vpn_spawn(const char *file, char *const argv[], char *const envp[], const c
     pid_t pid = fork();
     if (pid == 0) {
         close(status_pipe[0]);
-        run_child(file, argv, envp, search_path, flags, status_pipe[1]);
+        run_child(file, argv, envp, search_path, flags, descriptors, descriptor_count, status_pipe[1]);
     }
     int fork_error = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
@@ -171,6 +201,7 @@ const char *vpn_spawn_step_name(int step) {
     case VPN_SPAWN_STEP_SETPGID: return "setpgid";
     case VPN_SPAWN_STEP_STDIN: return "open /dev/null";
     case VPN_SPAWN_STEP_EXEC: return "exec";
+    case VPN_SPAWN_STEP_DESCRIPTORS: return "dup2";
     default: return "unknown";
     }
 }
