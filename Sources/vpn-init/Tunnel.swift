@@ -138,12 +138,23 @@ final class Tunnel {
     /// A boot failure for a configuration error; when wireguard-go exited before answering, it
     /// says so.
     private func failure(_ error: SystemCallError) -> BootFailure {
-        var info = siginfo_t()
-        if let pid = userspacePID, waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
-           info._sifields._sigchld.si_pid == pid {
+        if let pid = userspacePID, hasExited(pid, within: 0.1) {
             return BootFailure(exitCode: 1, "wireguard-go exited before answering on its socket (see its output): \(error)")
         }
         return BootFailure(exitCode: 1, "\(error)")
+    }
+
+    /// Whether the child `pid` exits within `seconds`, left unreaped. A program closes its
+    /// descriptors (its socket refuses or resets the connection) a moment before it has exited.
+    private func hasExited(_ pid: pid_t, within seconds: Double) -> Bool {
+        let deadline = monotonicSeconds() + seconds
+        while true {
+            var info = siginfo_t()
+            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == pid { return true }
+            guard monotonicSeconds() < deadline else { return false }
+            var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+            _ = nanosleep(&pause, nil)
+        }
     }
 
     /// The device configuration: key, port, fwmark and exactly the configured peers.
