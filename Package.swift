@@ -52,7 +52,11 @@ let package = Package(
         // Thin executables.
         .executableTarget(
             name: "vpn-init",
-            dependencies: ["Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls"]
+            dependencies: ["Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls"],
+            // A position-dependent executable: the loader has no 16,000 relative relocations to
+            // apply, and 40 fewer pages are touched, at every start (0.5-1 ms of a 10 ms boot).
+            // Libraries, stack and heap are still randomised; only vpn-init's own image is not.
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"])]
         ),
         .executableTarget(name: "udp2tcp", dependencies: ["UDPOverTCP"]),
         .executableTarget(name: "tcp2udp", dependencies: ["UDPOverTCP"]),

@@ -21,16 +21,23 @@ public struct ChildSpec {
     /// keep it short. When it throws, the error is logged and the child is sent SIGTERM, so its
     /// restart policy applies as for a crash.
     public var afterStart: ((StartedChild) throws -> Void)?
+    /// Run before each start (and restart): opens descriptors the program inherits as 3, 4, ...
+    /// in this order (at most 16), e.g. a listening socket. The supervisor closes its copies once
+    /// the program runs. When it throws, the start counts as failed and is retried as the restart
+    /// policy says.
+    public var openDescriptors: (() throws -> [Int32])?
 
     public init(
         name: String, arguments: [String], environment: [String: String], restart: RestartPolicy,
-        standardInput: StandardInput = .null, afterStart: ((StartedChild) throws -> Void)? = nil
+        standardInput: StandardInput = .null, openDescriptors: (() throws -> [Int32])? = nil,
+        afterStart: ((StartedChild) throws -> Void)? = nil
     ) {
         self.name = name
         self.arguments = arguments
         self.environment = environment
         self.restart = restart
         self.standardInput = standardInput
+        self.openDescriptors = openDescriptors
         self.afterStart = afterStart
     }
 }

@@ -31,9 +31,11 @@ public enum Spawn {
     /// Starts `arguments[0]` (searched for in the environment's `PATH` when it has no slash) with
     /// `arguments` and `environment`, in its own process group, with default signal handling;
     /// returns once the program runs or failed to. Standard output and error are vpn-init's.
-    /// `foreground` hands a terminal on standard input to the child's group.
+    /// `foreground` hands a terminal on standard input to the child's group. `descriptors` become
+    /// the program's descriptors 3, 4, ... in order (at most 16); the caller keeps its copies.
     public static func start(
-        arguments: [String], environment: [String: String], standardInput: StandardInput, foreground: Bool = false
+        arguments: [String], environment: [String: String], standardInput: StandardInput, foreground: Bool = false,
+        descriptors: [Int32] = []
     ) -> Outcome {
         guard let program = arguments.first else {
             return Outcome(pid: nil, error: SystemCallError("exec", "", errno: ENOENT))
@@ -49,7 +51,9 @@ public enum Spawn {
         if standardInput == .null { flags |= Int32(VPN_SPAWN_STDIN_NULL) }
         if foreground { flags |= Int32(VPN_SPAWN_FOREGROUND) }
         var result = vpn_spawn_result()
-        vpn_spawn(program, argv.pointers, envp.pointers, searchPath, flags, &result)
+        descriptors.withUnsafeBufferPointer { passed in
+            vpn_spawn(program, argv.pointers, envp.pointers, searchPath, flags, passed.baseAddress, Int32(passed.count), &result)
+        }
         let pid: pid_t? = result.pid > 0 ? result.pid : nil
         guard result.error != 0 else { return Outcome(pid: pid, error: nil) }
         let step = String(cString: vpn_spawn_step_name(result.step))

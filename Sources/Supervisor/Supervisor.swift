@@ -142,9 +142,21 @@ public final class Supervisor {
 
     func spawn(_ child: ChildRecord) {
         let program = child.spec.arguments.first ?? ""
+        var descriptors: [Int32] = []
+        if let open = child.spec.openDescriptors {
+            do {
+                descriptors = try open()
+            } catch {
+                Log.error("cannot start child", ("name", child.spec.name), ("path", program), ("error", error))
+                logExit(child, status: nil, action: child.machine.startFailed(at: .now(), using: &random))
+                return
+            }
+        }
         let outcome = Spawn.start(
             arguments: child.spec.arguments, environment: child.spec.environment,
-            standardInput: child.spec.standardInput, foreground: child.isMain)
+            standardInput: child.spec.standardInput, foreground: child.isMain, descriptors: descriptors)
+        // The program has its own copies now (or never will).
+        for descriptor in descriptors { _ = close(descriptor) }
         let now = MonotonicInstant.now()
         guard let pid = outcome.pid else {
             Log.error("cannot start child", ("name", child.spec.name), ("path", program), ("error", outcome.error))

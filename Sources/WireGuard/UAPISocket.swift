@@ -27,6 +27,13 @@ public final class UserspaceWireGuard: WireGuardBackend {
     }
 
     public func configure(_ config: WireGuardDeviceConfig) throws(SystemCallError) {
+        try beginConfiguration(config).finish()
+    }
+
+    /// Sends the `set` request for `config` and returns without waiting for the answer, so the
+    /// caller can work while wireguard-go starts: a connection to a socket that listens but
+    /// does not accept yet waits in its backlog, and is answered once the program runs.
+    public func beginConfiguration(_ config: WireGuardDeviceConfig) throws(SystemCallError) -> PendingRequest {
         guard config.interfaceName == interfaceName else {
             throw SystemCallError("uapi set", interfaceName, errno: EINVAL, detail: "configuration is for \"\(config.interfaceName)\"")
         }
@@ -35,7 +42,10 @@ public final class UserspaceWireGuard: WireGuardBackend {
         } catch {
             throw SystemCallError("uapi set", interfaceName, errno: EINVAL, detail: error.reason)
         }
-        try UAPI.checkSetResponse(try exchange(UAPI.setRequest(config)), interfaceName: interfaceName)
+        let request = try open(UAPI.setRequest(config))
+        return PendingRequest(request) { [interfaceName] response throws(SystemCallError) in
+            try UAPI.checkSetResponse(response, interfaceName: interfaceName)
+        }
     }
 
     public func device() throws(SystemCallError) -> WireGuardDevice {
@@ -50,13 +60,45 @@ public final class UserspaceWireGuard: WireGuardBackend {
         try connect(fd)
     }
 
+    /// Creates the listening UAPI socket wireguard-go would create (`DIRECTORY/IFNAME.sock`,
+    /// mode 0700 in a 0755 directory), replacing a file left by an earlier process, and returns
+    /// its descriptor (close-on-exec) to hand to wireguard-go as `WG_UAPI_FD`.
+    public func listen() throws(SystemCallError) -> Int32 {
+        try Files.makeDirectories(Files.directory(of: socketPath), mode: 0o755)
+        if unlink(socketPath) != 0 && currentErrno() != ENOENT { throw SystemCallError.current("unlink", socketPath) }
+        let fd = try valueOrErrno("socket", socketPath) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do throws(SystemCallError) {
+            var address = try socketAddress()
+            // The socket file takes its mode from the umask (unix(7)): 0700, as wireguard-go's.
+            let previous = umask(0o077)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            let bindError = currentErrno()
+            umask(previous)
+            if bound != 0 { throw SystemCallError("bind", socketPath, errno: bindError) }
+            _ = try valueOrErrno("listen", socketPath) { Glibc.listen(fd, SOMAXCONN) }
+            return fd
+        } catch {
+            _ = close(fd)
+            throw error
+        }
+    }
+
     /// Sends one request and returns the response text (through its closing empty line).
     public func exchange(_ request: String) throws(SystemCallError) -> String {
+        try open(request).response()
+    }
+
+    /// Connects and sends `request`; the response is read from the returned connection.
+    private func open(_ request: String) throws(SystemCallError) -> UAPIConnection {
         let fd = try valueOrErrno("socket", socketPath) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        defer { _ = close(fd) }
+        let connection = UAPIConnection(fd: fd, path: socketPath)
         var timeout = timeval(tv_sec: self.timeout, tv_usec: 0)
-        _ = try valueOrErrno("setsockopt SO_RCVTIMEO", socketPath) {
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        for (option, name) in [(SO_RCVTIMEO, "SO_RCVTIMEO"), (SO_SNDTIMEO, "SO_SNDTIMEO")] {
+            _ = try valueOrErrno("setsockopt \(name)", socketPath) {
+                setsockopt(fd, SOL_SOCKET, option, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            }
         }
         try connect(fd)
         let bytes = Array(request.utf8)
@@ -66,22 +108,21 @@ public final class UserspaceWireGuard: WireGuardBackend {
                 bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             }
         }
-        var response: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while !(response.count >= 2 && response[response.count - 2] == 10 && response[response.count - 1] == 10) {
-            let count = try valueOrErrno("read", socketPath) {
-                chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            }
-            if count == 0 {
-                throw SystemCallError("read", socketPath, errno: EPROTO, detail: "connection closed before the end of the response")
-            }
-            response += chunk[0..<count]
-            if response.count > 64 << 20 { throw SystemCallError("read", socketPath, errno: EFBIG) }
-        }
-        return String(decoding: response, as: UTF8.self)
+        return connection
     }
 
     private func connect(_ fd: Int32) throws(SystemCallError) {
+        var address = try socketAddress()
+        _ = try valueOrErrno("connect", socketPath) {
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+        }
+    }
+
+    private func socketAddress() throws(SystemCallError) -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let path = Array(socketPath.utf8)
@@ -92,12 +133,63 @@ public final class UserspaceWireGuard: WireGuardBackend {
             for (index, byte) in path.enumerated() { buffer[index] = byte }
             buffer[path.count] = 0
         }
-        _ = try valueOrErrno("connect", socketPath) {
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
+        return address
+    }
+}
+
+/// A UAPI request sent and not answered yet. `finish` reads and checks the answer (and closes
+/// the connection); a request dropped unfinished is closed unread.
+public final class PendingRequest {
+    private var connection: UAPIConnection?
+    private let check: (String) throws(SystemCallError) -> Void
+
+    init(_ connection: UAPIConnection, check: @escaping (String) throws(SystemCallError) -> Void) {
+        self.connection = connection
+        self.check = check
+    }
+
+    /// A request already answered successfully (the kernel's synchronous netlink calls).
+    public static var done: PendingRequest { PendingRequest() }
+
+    private init() {
+        connection = nil
+        check = { _ throws(SystemCallError) in }
+    }
+
+    /// Waits for the answer and checks it; a second call does nothing.
+    public func finish() throws(SystemCallError) {
+        guard let connection else { return }
+        self.connection = nil
+        try check(try connection.response())
+    }
+}
+
+/// One connection to a UAPI socket, closed when released.
+final class UAPIConnection {
+    let fd: Int32
+    let path: String
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { _ = close(fd) }
+
+    /// Reads the response through its closing empty line.
+    func response() throws(SystemCallError) -> String {
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !(response.count >= 2 && response[response.count - 2] == 10 && response[response.count - 1] == 10) {
+            let count = try valueOrErrno("read", path) {
+                chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             }
+            if count == 0 {
+                throw SystemCallError("read", path, errno: EPROTO, detail: "connection closed before the end of the response")
+            }
+            response += chunk[0..<count]
+            if response.count > 64 << 20 { throw SystemCallError("read", path, errno: EFBIG) }
         }
+        return String(decoding: response, as: UTF8.self)
     }
 }

@@ -60,6 +60,7 @@ enum InitMode {
             supervisor.configuration.shutdownGrace = .milliseconds(Int64((settings.shutdownGrace * 1000).rounded()))
             tunnel = try Tunnel.bringUp(settings, supervisor: supervisor)
             try Forwarding.install(settings, supervisor: supervisor)
+            try tunnel.finishBringUp()
         } catch {
             error.log()
             supervisor.requestShutdown(reason: "boot failed", exitCode: error.exitCode)

@@ -18,6 +18,10 @@ final class Tunnel {
     private(set) var endpoints: [Endpoint?]
     let links: Links
     private(set) var backend: any WireGuardBackend
+    /// The configuration `bringUp` sent and `finishBringUp` waits for.
+    private var pendingConfiguration: PendingConfiguration?
+    /// wireguard-go's first process, for telling an early exit from other errors.
+    private var userspacePID: pid_t?
 
     private init(settings: BootSettings, peerKeys: [PeerKeys.Keys], endpoints: [Endpoint?], links: Links, backend: any WireGuardBackend) {
         config = settings.config
@@ -65,30 +69,50 @@ final class Tunnel {
         }
         let tunnel = Tunnel(settings: settings, peerKeys: keys, endpoints: endpoints, links: links, backend: backend)
         if userspace { try tunnel.startUserspace(supervisor) }
-        do { try tunnel.configure() } catch { throw BootFailure(exitCode: 1, "\(error)") }
+        // wireguard-go is still starting: its configuration waits in its socket's backlog while
+        // the link, the helpers and (in InitMode) the firewall are set up; finishBringUp waits.
+        do { tunnel.pendingConfiguration = try tunnel.beginConfigure() } catch { throw tunnel.failure(error) }
         try Transport.start(config, loopback: loopback, supervisor: supervisor)
         tunnel.writeRenderedConfig(loopback: loopback)
         tunnel.retryUnresolvedEndpoints(supervisor, delay: .seconds(2))
         return tunnel
     }
 
-    /// Starts wireguard-go in the foreground as a supervised child and waits for its UAPI socket.
-    /// When it restarts, the new process is configured again (its interface is new).
+    /// Waits until the device took the configuration `bringUp` sent (wireguard-go answers once it
+    /// has started) and sets what must come after it. Call it before logging `ready`.
+    func finishBringUp() throws(BootFailure) {
+        guard let pending = pendingConfiguration else { return }
+        pendingConfiguration = nil
+        do { try finishConfigure(pending) } catch { throw failure(error) }
+    }
+
+    /// Creates the TUN device, then starts wireguard-go in the foreground as a supervised child on
+    /// it, handing it a listening UAPI socket (`WG_UAPI_FD`, as its own daemon mode does), so
+    /// the device can be configured before the program has started. The socket is new for every
+    /// start; the device outlives restarts, and each new process is configured again.
     private func startUserspace(_ supervisor: Supervisor) throws(BootFailure) {
         let binary = config.userspaceBinary
         guard access(binary, X_OK) == 0 else {
             let error = SystemCallError.current("access", binary)
             throw BootFailure(exitCode: 69, "WireGuard unavailable: no kernel support, and WG_USERSPACE_BIN \(binary) cannot run (\(error))")
         }
+        guard let device = backend as? UserspaceWireGuard else { return }
+        do {
+            try createTunDevice()
+        } catch where error.systemCall == "open" && error.object == TunDevice.clonePath {
+            throw BootFailure(exitCode: 69, "WireGuard unavailable: no kernel support, and no TUN device for WG_USERSPACE_BIN (\(error))")
+        } catch {
+            throw BootFailure(exitCode: 1, "\(error)")
+        }
         let environment = [
             "WG_PROCESS_FOREGROUND": "1",
+            "WG_UAPI_FD": "3",
             "LOG_LEVEL": Log.level == .debug ? "verbose" : "error",
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         ]
         let spec = ChildSpec(name: "wireguard-go", arguments: [binary, "-f", config.interfaceName], environment: environment,
-                             restart: .always) { started in
+                             restart: .always, openDescriptors: { [device] in [try device.listen()] }) { started in
             guard started.starts > 1 else { return }
-            try self.waitForSocket(pid: started.pid)
             try self.configure()
             Log.info("wireguard-go reconfigured", ("interface", self.config.interfaceName), ("pid", started.pid))
         }
@@ -96,40 +120,39 @@ final class Tunnel {
         guard let pid = supervisor.pid(of: "wireguard-go") else {
             throw BootFailure(exitCode: 69, "WireGuard unavailable: \(binary) could not be started")
         }
-        do { try waitForSocket(pid: pid) } catch { throw BootFailure(exitCode: 1, "\(error)") }
+        userspacePID = pid
     }
 
-    /// Polls until wireguard-go accepts connections on its UAPI socket, failing early if the
-    /// process exits. A socket file left by a killed predecessor refuses connections until the
-    /// new process replaces it, so readiness is a connection, not the file's existence.
-    private func waitForSocket(pid: pid_t, timeout: Double = 10) throws(SystemCallError) {
-        guard let userspace = backend as? UserspaceWireGuard else { return }
-        let deadline = monotonicSeconds() + timeout
-        // wireguard-go listens a few milliseconds after exec: check every 0.5 ms (a stat) for
-        // the first 100 ms, every 5 ms after that.
-        var polls = 0
+    /// The persistent TUN device wireguard-go attaches to; a link of that name left behind (by a
+    /// killed vpn-init, say) is replaced, as on the kernel path.
+    private func createTunDevice() throws(SystemCallError) {
+        let name = config.interfaceName
+        do {
+            try TunDevice.createPersistent(named: name)
+        } catch where error.errno == EBUSY {
+            if try links.delete(named: name) { Log.info("stale interface replaced", ("interface", name)) }
+            try TunDevice.createPersistent(named: name)
+        }
+    }
+
+    /// A boot failure for a configuration error; when wireguard-go exited before answering, it
+    /// says so.
+    private func failure(_ error: SystemCallError) -> BootFailure {
+        if let pid = userspacePID, hasExited(pid, within: 0.1) {
+            return BootFailure(exitCode: 1, "wireguard-go exited before answering on its socket (see its output): \(error)")
+        }
+        return BootFailure(exitCode: 1, "\(error)")
+    }
+
+    /// Whether the child `pid` exits within `seconds`, left unreaped. A program closes its
+    /// descriptors (its socket refuses or resets the connection) a moment before it has exited.
+    private func hasExited(_ pid: pid_t, within seconds: Double) -> Bool {
+        let deadline = monotonicSeconds() + seconds
         while true {
-            var lastError: SystemCallError
-            if Files.exists(userspace.socketPath) {
-                do {
-                    // A connection is enough: the configuration request that follows is the
-                    // first one wireguard-go answers.
-                    try userspace.probe()
-                    return
-                } catch {
-                    lastError = error
-                }
-            } else {
-                lastError = SystemCallError("wireguard-go", userspace.socketPath, errno: ENOENT, detail: "socket did not appear")
-            }
             var info = siginfo_t()
-            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == pid {
-                throw SystemCallError("wireguard-go", userspace.socketPath, errno: ENOENT,
-                                      detail: "exited before answering on its socket (see its output; is /dev/net/tun available?)")
-            }
-            guard monotonicSeconds() < deadline else { throw lastError }
-            polls += 1
-            var pause = timespec(tv_sec: 0, tv_nsec: polls <= 200 ? 500_000 : 5_000_000)
+            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == pid { return true }
+            guard monotonicSeconds() < deadline else { return false }
+            var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
             _ = nanosleep(&pause, nil)
         }
     }
@@ -148,17 +171,43 @@ final class Tunnel {
 
     /// Applies the device configuration, then MTU, addresses, up, and routes through rtnetlink.
     func configure() throws(SystemCallError) {
-        try backend.configure(deviceConfig)
+        try finishConfigure(try beginConfigure())
+    }
+
+    /// A device configuration sent and, for wireguard-go, maybe not answered yet.
+    struct PendingConfiguration {
+        var request: PendingRequest
+        var link: LinkAttributes
+    }
+
+    /// Sends the device configuration (the kernel applies it at once; wireguard-go when it gets
+    /// to it), then sets addresses, up and routes: the link exists from the start either way.
+    private func beginConfigure() throws(SystemCallError) -> PendingConfiguration {
+        let request: PendingRequest
+        if let userspace = backend as? UserspaceWireGuard {
+            request = try userspace.beginConfiguration(deviceConfig)
+        } else {
+            try backend.configure(deviceConfig)
+            request = .done
+        }
         let name = config.interfaceName
         guard let link = try links.link(named: name) else {
             throw SystemCallError("netlink \(RouteMessageType.getLink)", name, errno: ENODEV)
         }
-        try links.setMTU(UInt32(config.effectiveMTU), of: link)
+        if backend.implementation == .kernel { try links.setMTU(UInt32(config.effectiveMTU), of: link) }
         for address in config.addresses { try links.addAddress(address, to: link) }
         try links.setUp(link)
         for route in Routes.needed(allowedIPs: config.peers.flatMap(\.allowedIPs), interfaceAddresses: config.addresses) {
             try links.addRoute(route, via: link)
         }
+        return PendingConfiguration(request: request, link: link)
+    }
+
+    /// Waits for the answer to the device configuration. wireguard-go sets its default MTU on
+    /// the device while it starts, so on that path the MTU is set once it has answered.
+    private func finishConfigure(_ pending: PendingConfiguration) throws(SystemCallError) {
+        try pending.request.finish()
+        if backend.implementation == .userspace { try links.setMTU(UInt32(config.effectiveMTU), of: pending.link) }
     }
 
     /// `$VPN_DATA_DIR/wg0.conf` (0600): what `vpn-init render` prints, for inspection.

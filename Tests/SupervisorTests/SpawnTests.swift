@@ -113,4 +113,42 @@ import Glibc
         #expect(status == .exited(0))
         #expect(String(decoding: try Files.read(file), as: UTF8.self) == "zero|one two|a=b c|")
     }
+
+    @Test func passedDescriptorsBecomeThreeAndFourInOrder() throws {
+        var first: [Int32] = [0, 0], second: [Int32] = [0, 0]
+        #expect(pipe(&first) == 0 && pipe(&second) == 0)
+        defer { for fd in first + second where fd >= 0 { close(fd) } }
+        for fd in first + second { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // Close-on-exec here, passed in the order second, first: the child's 3 is `second`, its
+        // 4 is `first`, both open across exec.
+        let script = "echo three >&3 && echo four >&4"
+        let outcome = Spawn.start(arguments: ["/bin/sh", "-c", script], environment: ["PATH": "/usr/bin:/bin"],
+                                  standardInput: .null, descriptors: [second[1], first[1]])
+        #expect(outcome.error == nil)
+        var raw: Int32 = 0
+        while waitpid(try #require(outcome.pid), &raw, 0) < 0 && errno == EINTR {}
+        #expect(TerminationStatus(waitStatus: raw) == .exited(0))
+        close(first[1]); close(second[1])
+        first[1] = -1; second[1] = -1
+        #expect(readAll(second[0]) == "three\n")
+        #expect(readAll(first[0]) == "four\n")
+    }
+
+    @Test func tooManyDescriptorsAreRefusedBeforeForking() {
+        let outcome = Spawn.start(arguments: ["/bin/true"], environment: [:], standardInput: .null,
+                                  descriptors: Array(repeating: 1, count: 17))
+        #expect(outcome.pid == nil)
+        #expect(outcome.error == SystemCallError("dup2", "", errno: EINVAL))
+    }
+
+    private func readAll(_ fd: Int32) -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 256)
+        while true {
+            let count = read(fd, &chunk, chunk.count)
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

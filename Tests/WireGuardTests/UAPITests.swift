@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SystemCalls
 import Testing
 import WireGuard
@@ -142,5 +145,44 @@ import WireGuard
         } throws: { error in
             (error as? SystemCallError)?.detail.hasSuffix("endpoint \"node-b:51820\" is not an IP address; resolve it first") == true
         }
+    }
+}
+
+/// The UAPI socket vpn-init creates for wireguard-go, and a `set` sent before anyone accepts.
+@Suite struct UAPISocketTests {
+    static let directory = "/tmp/uapi-socket-tests-\(getpid())"
+
+    @Test func aRequestWaitsInTheBacklogUntilTheListenerAccepts() throws {
+        let device = UserspaceWireGuard(interfaceName: "wgb\(UInt16.random(in: 0...9999))", socketDirectory: Self.directory)
+        // A stale file (a killed wireguard-go's socket) is replaced.
+        try Files.makeDirectories(Self.directory, mode: 0o755)
+        try Files.writeAtomically(device.socketPath, [], mode: 0o600)
+        let listener = try device.listen()
+        defer { close(listener); unlink(device.socketPath) }
+        var info = stat()
+        #expect(stat(device.socketPath, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK && info.st_mode & 0o777 == 0o700)
+
+        // Sent while nothing accepts: as when wireguard-go is still starting.
+        let pending = try device.beginConfiguration(WireGuardDeviceConfig(interfaceName: device.interfaceName, listenPort: 51820))
+        let connection = accept(listener, nil, nil)
+        #expect(connection >= 0)
+        defer { close(connection) }
+        var request = [UInt8](repeating: 0, count: 256)
+        let count = read(connection, &request, request.count)
+        #expect(String(decoding: request[0..<max(count, 0)], as: UTF8.self) == "set=1\nlisten_port=51820\n\n")
+        let answer = Array("errno=0\n\n".utf8)
+        #expect(write(connection, answer, answer.count) == answer.count)
+        try pending.finish()
+        try pending.finish()  // a second call does nothing
+    }
+
+    @Test func aListenerThatClosesUnansweredFailsTheRequest() throws {
+        let device = UserspaceWireGuard(interfaceName: "wgc\(UInt16.random(in: 0...9999))", socketDirectory: Self.directory)
+        let listener = try device.listen()
+        defer { unlink(device.socketPath) }
+        let pending = try device.beginConfiguration(WireGuardDeviceConfig(interfaceName: device.interfaceName, listenPort: 51820))
+        // As a wireguard-go that exits before accepting: the queued connection is reset.
+        close(listener)
+        #expect(throws: SystemCallError.self) { try pending.finish() }
     }
 }

@@ -22,7 +22,11 @@ enum {
     VPN_SPAWN_STEP_SETPGID,
     VPN_SPAWN_STEP_STDIN,
     VPN_SPAWN_STEP_EXEC,
+    VPN_SPAWN_STEP_DESCRIPTORS,
 };
+
+/// The most descriptors `vpn_spawn` hands to a child.
+enum { VPN_SPAWN_MAX_DESCRIPTORS = 16 };
 
 /// The outcome of `vpn_spawn`.
 struct vpn_spawn_result {
@@ -39,9 +43,12 @@ struct vpn_spawn_result {
 /// signal handlers reset to their defaults and an empty signal mask; returns when the child has
 /// exec'd the program or failed to. A `file` without a slash is searched for in `search_path`
 /// (a colon-separated list, as the shell does with PATH). Standard output and error are
-/// inherited. The corresponding C functions are `fork`, `setpgid` and `execve`.
+/// inherited. The `descriptor_count` (at most `VPN_SPAWN_MAX_DESCRIPTORS`) descriptors of
+/// `descriptors` become the program's descriptors 3, 4, ... in that order, without
+/// close-on-exec; the caller's own copies are left open. The corresponding C functions are
+/// `fork`, `setpgid`, `dup2` and `execve`.
 void vpn_spawn(const char *file, char *const argv[], char *const envp[], const char *search_path,
-               int flags, struct vpn_spawn_result *result);
+               int flags, const int *descriptors, int descriptor_count, struct vpn_spawn_result *result);
 
 /// The name of a `VPN_SPAWN_STEP_*` value, e.g. `exec`.
 const char *vpn_spawn_step_name(int step);
