@@ -140,7 +140,7 @@ struct FieldElement {
     func squared() -> FieldElement {
         let (a0, a1, a2, a3, a4) = limbs
         let d0 = a0 * 2, d1 = a1 * 2, d2 = a2 * 2, d3 = a3 * 2
-        let a1x = a1 * 19, a2x = a2 * 19, a3x = a3 * 19, a4x = a4 * 19
+        let a3x = a3 * 19, a4x = a4 * 19
         return Self.reduce(
             m(a0, a0) &+ m(d1, a4x) &+ m(d2, a3x),
             m(d0, a1) &+ m(d2, a4x) &+ m(a3, a3x),
