@@ -52,19 +52,21 @@ enum Transport {
 
     /// tcp2udp's `--max-connections`: each dialing peer holds one connection (two for a moment
     /// while it reconnects), so 64 is room for dozens of peers, while a flood of connections from
-    /// the network costs at most 64 connections' memory (a few MB). Connections beyond it are
-    /// closed at once; the established ones are never touched.
+    /// the network costs at most 64 connections' memory (about 10 MB: scripts/test-abuse bounds
+    /// a connection at 160 KiB). Connections beyond it are closed at once; the established ones
+    /// are never touched.
     static let tcp2udpMaxConnections = 64
 
     /// tcp2udp's `--tcp-recv-timeout` in seconds: a connection that delivered no whole frame for
     /// this long is closed, so dead (half-open) connections and idle ones held by someone else
     /// give their slot back. A tunnel in use is never that quiet: WireGuard answers data with a
     /// keepalive within 10 s and rehandshakes every 2 minutes, so 600 s is far above its
-    /// longest timer (keys are dropped after 540 s of silence). A dialing peer with
-    /// `PersistentKeepalive` sends a frame at least that often; the timeout is at least three
-    /// times the longest keepalive configured here. A dialer without keepalive whose tunnel is
-    /// silent for 10 minutes is cut: its udp2tcp reconnects at once, and this node reaches it
-    /// again after its next packet, as after any cut by the gateway.
+    /// longest timer (keys are dropped after 540 s of silence), and a dialing peer with a
+    /// usual `PersistentKeepalive` (25 s) sends a frame many times over. The dialer's keepalive
+    /// is not known here; configurations are usually symmetric, so the timeout is also at least
+    /// three times the longest keepalive configured on this node. A dialer without keepalive
+    /// whose tunnel is silent for that long is cut: its udp2tcp reconnects at once, and this node
+    /// reaches it again after its next packet, as after any cut by the gateway.
     static func tcp2udpReceiveTimeout(_ config: VPNConfig) -> Int {
         let longestKeepalive = config.peers.compactMap(\.persistentKeepalive).max().map(Int.init) ?? 0
         return max(600, 3 * longestKeepalive)
