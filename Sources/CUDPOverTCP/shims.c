@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103  // include/uapi/linux/udp.h
@@ -54,4 +57,10 @@ int uot_receive_batch(int fd, void *const *bases, size_t capacity, size_t *lengt
     int received = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL);
     for (int i = 0; i < received; i++) lengths[i] = messages[i].msg_len;
     return received;
+}
+
+void uot_release_free_memory(void) {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }

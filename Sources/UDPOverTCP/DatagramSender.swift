@@ -1,5 +1,6 @@
 import CUDPOverTCP
 import NIOCore
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -10,8 +11,9 @@ import Glibc
 /// (`UDP_SEGMENT`, see udp(7)), so the kernel walks its output path once per run.
 ///
 /// Used on the socket's event loop only. Payloads are copied into one scratch area (the frames
-/// they come from are not contiguous); a send that would block returns the datagrams it could
-/// not send, in order, so the caller queues them where writability is tracked (NIO's channel).
+/// they come from are not contiguous), the ``SendArea`` of the calling thread; a send that would
+/// block returns the datagrams it could not send, in order, so the caller queues them where
+/// writability is tracked (NIO's channel).
 final class DatagramSender {
     /// The socket; owned by the NIO channel that wraps it, which closes it.
     let descriptor: CInt
@@ -19,10 +21,6 @@ final class DatagramSender {
     private(set) var segmentationOffload: Bool
     private var pending: [ByteBuffer] = []
     private var pendingBytes = 0
-    private let scratch: UnsafeMutableRawBufferPointer
-    private var bases: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: batchLimit)
-    private var lengths: [Int] = Array(repeating: 0, count: batchLimit)
-    private var segments: [UInt16] = Array(repeating: 0, count: batchLimit)
 
     /// At most this many datagrams are sent per flush; `append` reports when it is reached.
     static let batchLimit = Int(UOT_BATCH_LIMIT)
@@ -35,11 +33,6 @@ final class DatagramSender {
     init(descriptor: CInt, segmentationOffload: Bool = true) {
         self.descriptor = descriptor
         self.segmentationOffload = segmentationOffload
-        scratch = .allocate(byteCount: Self.scratchSize, alignment: 16)
-    }
-
-    deinit {
-        scratch.deallocate()
     }
 
     /// Whether nothing is waiting for ``flush()``.
@@ -63,11 +56,12 @@ final class DatagramSender {
             pending.removeAll(keepingCapacity: true)
             pendingBytes = 0
         }
+        let area = SendArea.current
         var offset = 0
         for payload in pending {
             payload.withUnsafeReadableBytes { bytes in
                 if let base = bytes.baseAddress, bytes.count > 0 {
-                    (scratch.baseAddress! + offset).copyMemory(from: base, byteCount: bytes.count)
+                    (area.scratch.baseAddress! + offset).copyMemory(from: base, byteCount: bytes.count)
                 }
             }
             offset += payload.readableBytes
@@ -75,8 +69,8 @@ final class DatagramSender {
         var first = 0
         var retried = false
         while first < pending.count {
-            let (messageCount, datagramCounts) = prepareMessages(from: first)
-            let sent = uot_send_batch(descriptor, &bases, &lengths, &segments, UInt32(messageCount))
+            let (messageCount, datagramCounts) = prepareMessages(from: first, in: area)
+            let sent = uot_send_batch(descriptor, &area.bases, &area.lengths, &area.segments, UInt32(messageCount))
             if sent > 0 {
                 first += datagramCounts.prefix(Int(sent)).reduce(0, +)
                 retried = false
@@ -104,7 +98,7 @@ final class DatagramSender {
 
     /// Fills the message arrays for the pending datagrams from index `first`: one message per GSO run
     /// (or per datagram without offload). Returns the message count and datagrams per message.
-    private func prepareMessages(from first: Int) -> (Int, [Int]) {
+    private func prepareMessages(from first: Int, in area: SendArea) -> (Int, [Int]) {
         var datagramCounts: [Int] = []
         datagramCounts.reserveCapacity(16)
         var offset = pending[..<first].reduce(0) { $0 + $1.readableBytes }
@@ -125,13 +119,46 @@ final class DatagramSender {
                 }
             }
             let message = datagramCounts.count
-            bases[message] = scratch.baseAddress! + offset
-            lengths[message] = bytes
-            segments[message] = count > 1 ? UInt16(size) : 0
+            area.bases[message] = area.scratch.baseAddress! + offset
+            area.lengths[message] = bytes
+            area.segments[message] = count > 1 ? UInt16(size) : 0
             datagramCounts.append(count)
             index += count
             offset += bytes
         }
         return (datagramCounts.count, datagramCounts)
+    }
+}
+
+/// The memory a ``DatagramSender/flush()`` works in: the scratch copy of the payloads and the
+/// message arrays for `uot_send_batch`. A flush fills and sends it within one call and keeps
+/// nothing in it afterwards, so every sender on a thread shares one. A connection then costs no
+/// scratch of its own: 512 KiB per connection, allocated and freed as connections come and go,
+/// was what made tcp2udp's heap (glibc's per-thread arenas) grow by hundreds of MB under
+/// connection churn.
+///
+/// Each instance is used only by the thread that created it (``current``), never shared.
+final class SendArea: @unchecked Sendable {
+    let scratch: UnsafeMutableRawBufferPointer
+    var bases: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: DatagramSender.batchLimit)
+    var lengths: [Int] = Array(repeating: 0, count: DatagramSender.batchLimit)
+    var segments: [UInt16] = Array(repeating: 0, count: DatagramSender.batchLimit)
+
+    private init() {
+        scratch = .allocate(byteCount: DatagramSender.scratchSize, alignment: 16)
+    }
+
+    deinit {
+        scratch.deallocate()
+    }
+
+    private static let perThread = ThreadSpecificVariable<SendArea>()
+
+    /// The calling thread's area, made on first use; it lives as long as the thread.
+    static var current: SendArea {
+        if let area = perThread.currentValue { return area }
+        let area = SendArea()
+        perThread.currentValue = area
+        return area
     }
 }

@@ -57,13 +57,14 @@ public enum Tcp2Udp {
             return eventLoop.makeFailedFuture(error)
         }
         let limit = ConnectionLimit(maximum: configuration.maxConnections)
+        let releaser = FreedMemoryReleaser(eventLoop: eventLoop)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try configuration.socket.applyTCP(to: channel)
-                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(limit: limit))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(limit: limit, releaser: releaser))
                 }
             }
             .childChannelOption(.writeBufferWaterMark, value: forwardingWaterMark)
@@ -169,19 +170,23 @@ final class ConnectionLimit: Sendable {
     }
 }
 
-/// Sits on a listening socket and closes accepted connections above the limit.
+/// Sits on a listening socket and closes accepted connections above the limit; tells the
+/// releaser (when given) about every accepted connection that closes.
 final class ConnectionLimiter: ChannelInboundHandler {
     typealias InboundIn = Channel
     typealias InboundOut = Channel
 
     private let limit: ConnectionLimit
+    private let releaser: FreedMemoryReleaser?
 
-    init(limit: ConnectionLimit) {
+    init(limit: ConnectionLimit, releaser: FreedMemoryReleaser? = nil) {
         self.limit = limit
+        self.releaser = releaser
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = Self.unwrapInboundIn(data)
+        if let releaser { child.closeFuture.whenComplete { _ in releaser.connectionClosed() } }
         guard limit.acquire() else {
             Log.warn("connection refused: --max-connections reached", ("peer", child.remoteAddress?.logDescription), ("limit", limit.maximum))
             child.close(promise: nil)

@@ -31,7 +31,10 @@ enum Transport {
         var children: [ChildSpec] = []
         if let listen = config.tcpListen {
             let program = try executable("tcp2udp", variable: "WG_TCP_LISTEN")
-            children.append(spec("tcp2udp", [program, "--tcp-listen", "\(listen)", "--udp-forward", "127.0.0.1:\(config.listenPort)", "--udp-bind", "127.0.0.1"]))
+            children.append(spec("tcp2udp", [
+                program, "--tcp-listen", "\(listen)", "--udp-forward", "127.0.0.1:\(config.listenPort)", "--udp-bind", "127.0.0.1",
+                "--max-connections", String(tcp2udpMaxConnections), "--tcp-recv-timeout", String(tcp2udpReceiveTimeout(config)),
+            ]))
         }
         for (index, local) in loopback.sorted(by: { $0.key < $1.key }) {
             let peer = config.peers[index]
@@ -45,6 +48,28 @@ enum Transport {
             children.append(spec("udp2tcp-\(peer.name?.lowercased() ?? "peer")", arguments))
         }
         for child in children { supervisor.start(child) }
+    }
+
+    /// tcp2udp's `--max-connections`: each dialing peer holds one connection (two for a moment
+    /// while it reconnects), so 64 is room for dozens of peers, while a flood of connections from
+    /// the network costs at most 64 connections' memory (about 10 MB: scripts/test-abuse bounds
+    /// a connection at 160 KiB). Connections beyond it are closed at once; the established ones
+    /// are never touched.
+    static let tcp2udpMaxConnections = 64
+
+    /// tcp2udp's `--tcp-recv-timeout` in seconds: a connection that delivered no whole frame for
+    /// this long is closed, so dead (half-open) connections and idle ones held by someone else
+    /// give their slot back. A tunnel in use is never that quiet: WireGuard answers data with a
+    /// keepalive within 10 s and rehandshakes every 2 minutes, so 600 s is far above its
+    /// longest timer (keys are dropped after 540 s of silence), and a dialing peer with a
+    /// usual `PersistentKeepalive` (25 s) sends a frame many times over. The dialer's keepalive
+    /// is not known here; configurations are usually symmetric, so the timeout is also at least
+    /// three times the longest keepalive configured on this node. A dialer without keepalive
+    /// whose tunnel is silent for that long is cut: its udp2tcp reconnects at once, and this node
+    /// reaches it again after its next packet, as after any cut by the gateway.
+    static func tcp2udpReceiveTimeout(_ config: VPNConfig) -> Int {
+        let longestKeepalive = config.peers.compactMap(\.persistentKeepalive).max().map(Int.init) ?? 0
+        return max(600, 3 * longestKeepalive)
     }
 
     private static func spec(_ name: String, _ arguments: [String]) -> ChildSpec {

@@ -1,6 +1,7 @@
 // Batched UDP socket calls for udp2tcp/tcp2udp's forwarding fast paths: sendmmsg(2) and
 // recvmmsg(2) with their mmsghdr arrays and control messages built in C (the Swift Glibc module
-// is compiled without _GNU_SOURCE, so it has neither call, and CMSG_* are macros).
+// is compiled without _GNU_SOURCE, so it has neither call, and CMSG_* are macros); and
+// malloc_trim(3), which the Glibc module does not declare (<malloc.h>).
 #ifndef UDP_OVER_TCP_SHIMS_H
 #define UDP_OVER_TCP_SHIMS_H
 #include <stdint.h>
@@ -21,4 +22,9 @@ int uot_send_batch(int fd, void *const *bases, const size_t *lengths, const uint
 /// Returns the number received, or -1 with errno set (EAGAIN when none is waiting).
 int uot_receive_batch(int fd, void *const *bases, size_t capacity, size_t *lengths,
                       struct sockaddr_storage *sources, unsigned count);
+
+/// Gives the free memory of every malloc arena back to the kernel: glibc's malloc_trim(0), which
+/// also releases free pages inside a heap, not only at its top. Does nothing on a C library
+/// without it.
+void uot_release_free_memory(void);
 #endif
