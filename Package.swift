@@ -1,6 +1,13 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// Linker flags for every executable: the C++ library (the Swift runtime's) and libgcc linked in
+/// statically, so a start maps and resolves neither libstdc++.so nor libgcc_s.so
+/// (build-support/static-libstdc++ says how).
+let staticCxxLibrary = [
+    "-L\(Context.packageDirectory)/build-support/static-libstdc++", "-Xclang-linker", "-static-libgcc",
+]
+
 let package = Package(
     name: "dstack-vpn",
     platforms: [.macOS(.v14)],
@@ -56,15 +63,15 @@ let package = Package(
             // A position-dependent executable: the loader has no 16,000 relative relocations to
             // apply, and 40 fewer pages are touched, at every start (0.5-1 ms of a 10 ms boot).
             // Libraries, stack and heap are still randomised; only vpn-init's own image is not.
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"])]
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"] + staticCxxLibrary)]
         ),
-        .executableTarget(name: "udp2tcp", dependencies: ["UDPOverTCP"]),
-        .executableTarget(name: "tcp2udp", dependencies: ["UDPOverTCP"]),
+        .executableTarget(name: "udp2tcp", dependencies: ["UDPOverTCP"], linkerSettings: [.unsafeFlags(staticCxxLibrary)]),
+        .executableTarget(name: "tcp2udp", dependencies: ["UDPOverTCP"], linkerSettings: [.unsafeFlags(staticCxxLibrary)]),
         .executableTarget(
             name: "udp-over-tcp", dependencies: ["UDPOverTCP"],
             // Swift's static-stdlib link exports every symbol dynamically; nothing dlsyms them,
             // and exported symbols are roots --gc-sections must keep (1.6 MB of the image).
-            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"] + staticCxxLibrary)]
         ),
 
         // Fixture loader and a scripted fake kernel shared by the netlink tests.
