@@ -75,23 +75,25 @@ let package = Package(
         ),
 
         // Fixture loader and a scripted fake kernel shared by the netlink tests.
-        .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls"],
+        .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "SeededRandom"],
                 path: "Tests/NetlinkTestSupport"),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls"]),
+        // The seeded generator every property test uses.
+        .target(name: "SeededRandom", path: "Tests/SeededRandom"),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls"]),
         .testTarget(name: "WireGuardTests", dependencies: [
-            "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls",
+            "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls",
             // Cross-checks the in-tree X25519 against swift-crypto's.
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard", "VPNLog", "SystemCalls"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard", "VPNLog", "SystemCalls", "SeededRandom"]),
         .testTarget(name: "KeyStoreTests", dependencies: ["Config", "WireGuard", "SystemCalls"]),
         .testTarget(name: "FirewallTests", dependencies: [
-            "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SystemCalls", "WireGuard",
+            "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls", "WireGuard",
         ]),
-        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor", "SeededRandom"]),
         .testTarget(name: "UDPOverTCPTests", dependencies: [
-            "UDPOverTCP",
+            "UDPOverTCP", "SeededRandom",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),

@@ -1,5 +1,6 @@
 import Firewall
 import NetlinkTestSupport
+import SeededRandom
 import Testing
 import WireGuard
 

@@ -1,5 +1,6 @@
 import Netlink
 import NetlinkTestSupport
+import SeededRandom
 import Testing
 
 /// A tree of attributes for round-trip tests.

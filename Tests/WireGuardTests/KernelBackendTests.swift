@@ -1,6 +1,7 @@
 import Netlink
 import NetlinkSocket
 import NetlinkTestSupport
+import SeededRandom
 import SystemCalls
 import Testing
 import WireGuard
