@@ -215,6 +215,10 @@ def main():
              "for time and size, above 1 is faster for goodput. Benchmarks are not tests: no target is asserted "
              "anywhere in scripts/test.", "",
              "## Machine", "", "| | |", "|---|---|"]
+    meta = dict(meta)
+    # Every partial run since the last full one (scripts/bench keeps the list).
+    meta["partial"] = "; ".join(f"{r['sections']} rerun on {r['date']} at {r['commit']} ({r['mode']} mode)"
+                                for r in meta.get("reruns", []))
     for key in ("date", "mode", "partial", "commit", "uname", "nproc", "load", "swift", "wireguard_go", "iperf3", "gcc", "compare"):
         if meta.get(key):
             lines.append(f"| {key} | {str(meta[key]).replace('|', '/')} |")
