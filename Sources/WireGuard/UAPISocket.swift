@@ -52,21 +52,13 @@ public final class UserspaceWireGuard: WireGuardBackend {
         try UAPI.parseGetResponse(try exchange(UAPI.getRequest), interfaceName: interfaceName)
     }
 
-    /// Connects to the socket and hangs up: succeeds once wireguard-go listens on it (a file left
-    /// by a killed predecessor refuses the connection), without waiting for an answer.
-    public func probe() throws(SystemCallError) {
-        let fd = try valueOrErrno("socket", socketPath) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        defer { _ = close(fd) }
-        try connect(fd)
-    }
-
     /// Creates the listening UAPI socket wireguard-go would create (`DIRECTORY/IFNAME.sock`,
     /// mode 0700 in a 0755 directory), replacing a file left by an earlier process, and returns
     /// its descriptor (close-on-exec) to hand to wireguard-go as `WG_UAPI_FD`.
     public func listen() throws(SystemCallError) -> Int32 {
         try Files.makeDirectories(Files.directory(of: socketPath), mode: 0o755)
         if unlink(socketPath) != 0 && currentErrno() != ENOENT { throw SystemCallError.current("unlink", socketPath) }
-        let fd = try valueOrErrno("socket", socketPath) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try unixSocket()
         do throws(SystemCallError) {
             var address = try socketAddress()
             // The socket file takes its mode from the umask (unix(7)): 0700, as wireguard-go's.
@@ -92,7 +84,7 @@ public final class UserspaceWireGuard: WireGuardBackend {
 
     /// Connects and sends `request`; the response is read from the returned connection.
     private func open(_ request: String) throws(SystemCallError) -> UAPIConnection {
-        let fd = try valueOrErrno("socket", socketPath) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try unixSocket()
         let connection = UAPIConnection(fd: fd, path: socketPath)
         var timeout = timeval(tv_sec: self.timeout, tv_usec: 0)
         for (option, name) in [(SO_RCVTIMEO, "SO_RCVTIMEO"), (SO_SNDTIMEO, "SO_SNDTIMEO")] {
@@ -109,6 +101,11 @@ public final class UserspaceWireGuard: WireGuardBackend {
             }
         }
         return connection
+    }
+
+    /// A new unix stream socket, close-on-exec.
+    private func unixSocket() throws(SystemCallError) -> Int32 {
+        try valueOrErrno("socket", socketPath) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
     }
 
     private func connect(_ fd: Int32) throws(SystemCallError) {
