@@ -17,7 +17,7 @@ let package = Package(
         .executable(name: "tcp2udp", targets: ["tcp2udp"]),
         // The pure core, for the fuzz targets in Fuzz/ (a separate package that depends on this one).
         .library(name: "DstackVPNCore", targets: [
-            "Config", "WireGuard", "Netlink", "NetlinkSocket", "SystemCalls", "VPNLog", "UDPOverTCPWire",
+            "Config", "WireGuard", "Netlink", "NetlinkSocket", "SystemCalls", "VPNLog", "UDPOverTCPWire", "DstackAgent",
         ]),
         // Both tools in one file for the image (udp2tcp and tcp2udp link to it).
         .executable(name: "udp-over-tcp", targets: ["udp-over-tcp"]),
@@ -42,7 +42,9 @@ let package = Package(
         .target(name: "WireGuard", dependencies: [
             "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket",
         ]),
-        .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog"]),
+        // The dstack guest agent's client: JSON over HTTP/1.1 on a Unix socket (or http://host:port).
+        .target(name: "DstackAgent", dependencies: ["SystemCalls"]),
+        .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog", "DstackAgent"]),
         .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
         .target(name: "Firewall", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "WireGuard"]),
         // The udp-over-tcp wire formats alone (framing, PROXY headers): NIOCore and nothing else.
@@ -59,7 +61,7 @@ let package = Package(
         // Thin executables.
         .executableTarget(
             name: "vpn-init",
-            dependencies: ["Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls"],
+            dependencies: ["Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls", "DstackAgent"],
             // A position-dependent executable: the loader has no 16,000 relative relocations to
             // apply, and 40 fewer pages are touched, at every start (0.5-1 ms of a 10 ms boot).
             // Libraries, stack and heap are still randomised; only vpn-init's own image is not.
@@ -87,6 +89,7 @@ let package = Package(
         ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard", "VPNLog", "SystemCalls", "SeededRandom"]),
+        .testTarget(name: "DstackAgentTests", dependencies: ["DstackAgent", "SeededRandom", "SystemCalls"]),
         .testTarget(name: "KeyStoreTests", dependencies: ["Config", "WireGuard", "SystemCalls"]),
         .testTarget(name: "FirewallTests", dependencies: [
             "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls", "WireGuard",

@@ -16,6 +16,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("uapi", []),
     ("udp-over-tcp-framing", [.product(name: "NIOCore", package: "swift-nio")]),
     ("proxy-protocol", []),
+    ("guest-agent", []),
 ]
 
 let package = Package(

@@ -33,6 +33,10 @@ struct EnvironmentParser {
     var problems: [ConfigProblem] = []
     /// The public key of `WG_PRIVATE_KEY`, when set and valid.
     var ownPublicKey: WireGuardKey?
+    /// `VPN_NODE_NAME`, when set and valid.
+    var ownNodeName: String?
+    /// Whether `VPN_KEY_SOURCE=dstack` (peer `NODE` keys need it).
+    var usesDstackKeys = false
 
     init(environment: [String: String]) { self.environment = environment }
 
@@ -111,12 +115,32 @@ struct EnvironmentParser {
             try Value.seconds(text, maximum: 3600)
         }
         let logLevel = value(.logLevel, default: .info, Value.logLevel)
+        let nodeName = optional(.nodeName, Value.nodeName)
+        let keySource = value(.keySource, default: .file, Value.keySource)
+        let agentEndpoint = optional(.agentEndpoint, Value.agentEndpoint)
+        let lifetime = value(.gatewayConnectionLifetime, default: VPNConfig.defaultGatewayConnectionLifetime) { (text: String) throws(ParseError) in
+            try Value.integer(text, in: 0...31_536_000, what: "lifetime in seconds")
+        }
+        if keySource == .dstack {
+            if environment[Setting.nodeName.rawValue] == nil {
+                problem(.nodeName, "is required with VPN_KEY_SOURCE=dstack: the key is derived for this name "
+                    + "(a container's default host name changes when it is recreated), e.g. node-a")
+            }
+            for setting in [Setting.privateKey, .privateKeyFile] where environment[setting.rawValue] != nil {
+                problem(setting, "cannot be combined with VPN_KEY_SOURCE=dstack: the key is derived by the dstack guest agent")
+            }
+        }
+        ownNodeName = (nodeName ?? nil)
+        usesDstackKeys = keySource == .dstack
 
         guard let dataDirectory, let interfaceName, let addresses, let listenPort, let keyFile,
               let inlineKey, let publicKeyExport, let mtu, let fwmark, let forward, let masquerade,
               let implementation, let userspaceBinary, let tcpListen, let peerKeyWait,
-              let shutdownGrace, let logLevel, !addresses.isEmpty else { return nil }
-        let privateKey: PrivateKeySource = if let inlineKey {
+              let shutdownGrace, let logLevel, let nodeName, let keySource, let agentEndpoint, let lifetime,
+              !addresses.isEmpty else { return nil }
+        let privateKey: PrivateKeySource = if keySource == .dstack, let nodeName {
+            .dstack(nodeName: nodeName)
+        } else if let inlineKey {
             .inline(inlineKey)
         } else {
             .file(keyFile ?? VPNConfig.defaultPrivateKeyFile(dataDirectory: dataDirectory))
@@ -126,17 +150,32 @@ struct EnvironmentParser {
             listenPort: listenPort, privateKey: privateKey, publicKeyExport: publicKeyExport,
             mtu: mtu, fwmark: fwmark, forward: forward, masquerade: masquerade,
             implementation: implementation, userspaceBinary: userspaceBinary, tcpListen: tcpListen,
-            peerKeyWait: peerKeyWait, shutdownGrace: shutdownGrace, logLevel: logLevel
+            peerKeyWait: peerKeyWait, shutdownGrace: shutdownGrace, logLevel: logLevel,
+            nodeName: nodeName, keySource: keySource, agentEndpoint: agentEndpoint, gatewayConnectionLifetime: lifetime
         )
     }
 
     /// Checks between peers and against the interface: one public key per peer, no peer with
-    /// this node's own key, no network routed to two peers.
+    /// this node's own key or name, `NODE` only with dstack keys, no network routed to two peers.
     private mutating func checkAcrossPeers(_ peers: [PeerConfig]) {
         var keyOwners: [WireGuardKey: String] = [:]
         if let ownPublicKey { keyOwners[ownPublicKey] = Setting.privateKey.rawValue }
+        var nodeOwners: [String: String] = [:]
+        if let ownNodeName { nodeOwners[ownNodeName] = Setting.nodeName.rawValue }
         var networkOwners: [IPNetwork: String] = [:]
         for peer in peers {
+            if case .node(let node) = peer.publicKey {
+                let variable = peer.variable(.node)
+                if !usesDstackKeys {
+                    problems.append(ConfigProblem(variable: variable, reason: "needs VPN_KEY_SOURCE=dstack: the key of a node of the same "
+                        + "dstack app is derived by the guest agent (for a node of another app, set \(peer.variable(.publicKey)))"))
+                } else if let owner = nodeOwners[node] {
+                    let whose = owner == Setting.nodeName.rawValue ? "this node's own name (\(owner))" : "the same node as \(owner)"
+                    problems.append(ConfigProblem(variable: variable, reason: "\(Display.quoted(node)) is \(whose)"))
+                } else {
+                    nodeOwners[node] = variable
+                }
+            }
             if case .inline(let key) = peer.publicKey {
                 let variable = peer.variable(.publicKey)
                 if let owner = keyOwners[key] {

@@ -4,7 +4,7 @@ import WireGuard
 public struct PeerConfig: Equatable, Sendable {
     /// The peer's NAME (`[A-Z0-9]+`), or nil for the unnamed peer.
     public var name: String?
-    /// `PUBLIC_KEY` or `PUBLIC_KEY_FILE` (exactly one is set).
+    /// `PUBLIC_KEY`, `PUBLIC_KEY_FILE` or `NODE` (exactly one is set).
     public var publicKey: PublicKeySource
     /// `PRESHARED_KEY_FILE`: a file holding the base64 preshared key.
     public var presharedKeyFile: String?
@@ -20,6 +20,9 @@ public struct PeerConfig: Equatable, Sendable {
     public var tlsSNI: String?
     /// `TLS_CA_FILE`: the CA bundle for that TLS (default: the system roots).
     public var tlsCAFile: String?
+    /// `GATEWAY`: the peer's name at the dstack gateway (`<instance-id>-<port>.<domain>`, port
+    /// 443 unless given), dialed with TLS and that name as SNI through a local `udp2tcp`.
+    public var gateway: Endpoint?
 
     public init(
         name: String? = nil,
@@ -30,7 +33,8 @@ public struct PeerConfig: Equatable, Sendable {
         persistentKeepalive: UInt16? = nil,
         tcpEndpoint: Endpoint? = nil,
         tlsSNI: String? = nil,
-        tlsCAFile: String? = nil
+        tlsCAFile: String? = nil,
+        gateway: Endpoint? = nil
     ) {
         self.name = name
         self.publicKey = publicKey
@@ -41,7 +45,15 @@ public struct PeerConfig: Equatable, Sendable {
         self.tcpEndpoint = tcpEndpoint
         self.tlsSNI = tlsSNI
         self.tlsCAFile = tlsCAFile
+        self.gateway = gateway
     }
+
+    /// Where this peer's `udp2tcp` dials: its `TCP_ENDPOINT` or its `GATEWAY`; nil when the peer
+    /// is reached over UDP.
+    public var dialTarget: Endpoint? { tcpEndpoint ?? gateway }
+
+    /// The TLS server name for dialing: `TLS_SNI`, or the gateway's host name.
+    public var dialServerName: String? { tlsSNI ?? gateway.map(\.host.description) }
 
     /// The prefix of this peer's variables, for messages: `WG_PEER_` or `WG_PEER_B_`.
     public var variablePrefix: String { PeerField.prefix(name: name) }
@@ -61,6 +73,8 @@ public enum PeerField: String, Sendable, CaseIterable {
     case tcpEndpoint = "TCP_ENDPOINT"
     case tlsSNI = "TLS_SNI"
     case tlsCAFile = "TLS_CA_FILE"
+    case node = "NODE"
+    case gateway = "GATEWAY"
 
     /// The fields, longest first, so `..._TCP_ENDPOINT` is never read as `..._ENDPOINT`.
     static let longestFirst = allCases.sorted { $0.rawValue.count > $1.rawValue.count }

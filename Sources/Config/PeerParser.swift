@@ -25,18 +25,27 @@ struct PeerParser {
         let tcpEndpoint = optional(.tcpEndpoint, Value.endpoint)
         let tlsSNI = optional(.tlsSNI, Value.serverName)
         let tlsCAFile = optional(.tlsCAFile, Value.filePath)
+        let node = optional(.node, Value.nodeName)
+        let gateway = optional(.gateway, Value.gateway)
         checkCombinations()
 
         guard problems.isEmpty, let inlineKey, let keyFile, let presharedKeyFile, let allowedIPs,
-              let endpoint, let keepalive, let tcpEndpoint, let tlsSNI, let tlsCAFile,
-              let networks = allowedIPs, let publicKey = inlineKey.map(PublicKeySource.inline) ?? keyFile.map(PublicKeySource.file)
+              let endpoint, let keepalive, let tcpEndpoint, let tlsSNI, let tlsCAFile, let node, let gateway,
+              let networks = allowedIPs,
+              let publicKey = inlineKey.map(PublicKeySource.inline) ?? keyFile.map(PublicKeySource.file) ?? node.map(PublicKeySource.node)
         else { return nil }
+        // Through the gateway a keepalive is on unless set: the gateway cuts a connection idle
+        // for 10 minutes, and the listening side can only answer over the dialer's connection.
+        let defaultKeepalive: UInt16? = gateway != nil ? Self.gatewayKeepalive : nil
         return PeerConfig(
             name: name, publicKey: publicKey, presharedKeyFile: presharedKeyFile, allowedIPs: networks,
-            endpoint: endpoint, persistentKeepalive: keepalive == 0 ? nil : keepalive,
-            tcpEndpoint: tcpEndpoint, tlsSNI: tlsSNI, tlsCAFile: tlsCAFile
+            endpoint: endpoint, persistentKeepalive: keepalive.map { $0 == 0 ? nil : $0 } ?? defaultKeepalive,
+            tcpEndpoint: tcpEndpoint, tlsSNI: tlsSNI, tlsCAFile: tlsCAFile, gateway: gateway
         )
     }
+
+    /// `PERSISTENT_KEEPALIVE` of a `GATEWAY` peer that sets none.
+    static let gatewayKeepalive: UInt16 = 25
 
     /// Which fields need or exclude which others. Only presence counts here: an invalid value
     /// already has its own problem.
@@ -46,8 +55,11 @@ struct PeerParser {
         if has(.publicKey) && has(.publicKeyFile) {
             add(.publicKeyFile, "cannot be combined with \(variable(.publicKey)): set one of them")
         }
-        if !has(.publicKey) && !has(.publicKeyFile) {
-            add(.publicKey, "is required for \(peerDescription) (or \(variable(.publicKeyFile)))")
+        for field in [PeerField.publicKey, .publicKeyFile] where has(field) && has(.node) {
+            add(.node, "cannot be combined with \(variable(field)): the key of a NODE is derived")
+        }
+        if !has(.publicKey) && !has(.publicKeyFile) && !has(.node) {
+            add(.publicKey, "is required for \(peerDescription) (or \(variable(.publicKeyFile)), or \(variable(.node)) in dstack mode)")
         }
         if !has(.allowedIPs) {
             add(.allowedIPs, "is required for \(peerDescription): the networks routed to it, e.g. 10.0.0.2/32")
@@ -55,11 +67,14 @@ struct PeerParser {
         if has(.tcpEndpoint) && has(.endpoint) {
             add(.endpoint, "cannot be combined with \(variable(.tcpEndpoint)): the peer is then reached through a local udp2tcp")
         }
-        if has(.tlsSNI) && !has(.tcpEndpoint) {
+        for field in [PeerField.endpoint, .tcpEndpoint, .tlsSNI] where has(field) && has(.gateway) {
+            add(field, "cannot be combined with \(variable(.gateway)): the peer is dialed through the gateway, with its name as SNI")
+        }
+        if has(.tlsSNI) && !has(.tcpEndpoint) && !has(.gateway) {
             add(.tlsSNI, "needs \(variable(.tcpEndpoint)): TLS only wraps the TCP transport")
         }
-        if has(.tlsCAFile) && !has(.tlsSNI) {
-            add(.tlsCAFile, "needs \(variable(.tlsSNI)): the CA file only checks a TLS connection")
+        if has(.tlsCAFile) && !has(.tlsSNI) && !has(.gateway) {
+            add(.tlsCAFile, "needs \(variable(.tlsSNI)) or \(variable(.gateway)): the CA file only checks a TLS connection")
         }
     }
 

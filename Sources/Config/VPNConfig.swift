@@ -1,3 +1,4 @@
+import DstackAgent
 import VPNLog
 import WireGuard
 
@@ -38,6 +39,18 @@ public struct VPNConfig: Equatable, Sendable {
     public var logLevel: LogLevel
     /// The peers: the unnamed one (`WG_PEER_<FIELD>`) first, then by name.
     public var peers: [PeerConfig]
+    /// `VPN_NODE_NAME`; nil means the host name (not allowed with the dstack key source).
+    public var nodeName: String?
+    /// `VPN_KEY_SOURCE`.
+    public var keySource: KeySource
+    /// `DSTACK_SIMULATOR_ENDPOINT`; nil means the first of the SDK's default sockets that exists.
+    public var agentEndpoint: AgentEndpoint?
+    /// `VPN_GATEWAY_CONNECTION_LIFETIME` in seconds (0: connections are never replaced).
+    public var gatewayConnectionLifetime: Int
+
+    /// The default of `VPN_GATEWAY_CONNECTION_LIFETIME`: 4.5 h, half an hour before the gateway
+    /// cuts every connection at 5 h.
+    public static let defaultGatewayConnectionLifetime = 16200
 
     /// The default MTU: room for WireGuard's overhead on a 1500-byte link, and for the TCP
     /// framing and TLS on top of it when any TCP transport is used.
@@ -48,8 +61,9 @@ public struct VPNConfig: Equatable, Sendable {
     /// The MTU to set: `WG_MTU`, else 1380 with TCP transport, else 1420.
     public var effectiveMTU: Int { mtu ?? (usesTCPTransport ? Self.defaultTCPMTU : Self.defaultMTU) }
 
-    /// Whether `tcp2udp` or any `udp2tcp` runs: `WG_TCP_LISTEN` or a peer's `TCP_ENDPOINT` is set.
-    public var usesTCPTransport: Bool { tcpListen != nil || peers.contains { $0.tcpEndpoint != nil } }
+    /// Whether `tcp2udp` or any `udp2tcp` runs: `WG_TCP_LISTEN`, or a peer's `TCP_ENDPOINT` or
+    /// `GATEWAY`, is set.
+    public var usesTCPTransport: Bool { tcpListen != nil || peers.contains { $0.dialTarget != nil } }
 
     /// A configuration with the given addresses and peers and every other setting at its default.
     public init(
@@ -69,7 +83,11 @@ public struct VPNConfig: Equatable, Sendable {
         peerKeyWait: Double = 60,
         shutdownGrace: Double = 8,
         logLevel: LogLevel = .info,
-        peers: [PeerConfig] = []
+        peers: [PeerConfig] = [],
+        nodeName: String? = nil,
+        keySource: KeySource = .file,
+        agentEndpoint: AgentEndpoint? = nil,
+        gatewayConnectionLifetime: Int = Self.defaultGatewayConnectionLifetime
     ) {
         self.dataDirectory = dataDirectory
         self.interfaceName = interfaceName
@@ -88,6 +106,10 @@ public struct VPNConfig: Equatable, Sendable {
         self.shutdownGrace = shutdownGrace
         self.logLevel = logLevel
         self.peers = peers
+        self.nodeName = nodeName
+        self.keySource = keySource
+        self.agentEndpoint = agentEndpoint
+        self.gatewayConnectionLifetime = gatewayConnectionLifetime
     }
 
     /// `DIR/privatekey`, without a doubled `/`.
@@ -102,13 +124,27 @@ public enum PrivateKeySource: Equatable, Sendable, CustomStringConvertible {
     case file(String)
     /// The key itself, from `WG_PRIVATE_KEY`.
     case inline(WireGuardKey)
+    /// Derived by the dstack guest agent for this node name (`VPN_KEY_SOURCE=dstack`).
+    case dstack(nodeName: String)
 
     public var description: String {
         switch self {
         case .file(let path): "file \(path)"
         case .inline: "inline key (redacted)"
+        case .dstack(let node): "derived by the dstack guest agent for node \(node)"
         }
     }
+}
+
+/// `VPN_KEY_SOURCE`: where the node's identity comes from.
+public enum KeySource: String, Equatable, Sendable, CaseIterable, CustomStringConvertible {
+    /// The key store in `VPN_DATA_DIR` (or `WG_PRIVATE_KEY`).
+    case file
+    /// The dstack guest agent's `GetKey`: nothing secret on disk, the same key after a wiped
+    /// volume, a redeploy or a migration.
+    case dstack
+
+    public var description: String { rawValue }
 }
 
 /// Where a peer's public key comes from.
@@ -118,11 +154,14 @@ public enum PublicKeySource: Equatable, Sendable, CustomStringConvertible {
     /// A file holding the base64 key (e.g. the peer's `WG_PUBLIC_KEY_EXPORT` on a shared
     /// volume), waited for up to `WG_PEER_KEY_WAIT` seconds.
     case file(String)
+    /// Derived from the same dstack app's key for this node name (`NODE`).
+    case node(String)
 
     public var description: String {
         switch self {
         case .inline(let key): key.base64
         case .file(let path): "file \(path)"
+        case .node(let name): "node \(name)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import VPNLog
+import DstackAgent
 import WireGuard
 
 /// Parsers for single values. Each throws a reason that quotes the value (escaped and shortened
@@ -158,6 +159,39 @@ enum Value {
             throw ParseError("\(Display.quoted(text)) is not a valid DNS name for TLS SNI")
         }
         return text
+    }
+
+    /// A node name: 1-63 of `a-z`, `0-9` and `-` (it becomes part of the key derivation path).
+    static func nodeName(_ text: String) throws(ParseError) -> String {
+        guard DstackKeys.isValidNodeName(text) else {
+            throw ParseError("\(Display.quoted(text)) is not a node name: 1-63 of a-z, 0-9 and -")
+        }
+        return text
+    }
+
+    /// `file` or `dstack`, in any case.
+    static func keySource(_ text: String) throws(ParseError) -> KeySource {
+        guard let source = KeySource(rawValue: text.lowercased()) else {
+            throw ParseError("\(Display.quoted(text)) is not one of file, dstack")
+        }
+        return source
+    }
+
+    /// A guest agent endpoint: a socket path or `http://host:port`.
+    static func agentEndpoint(_ text: String) throws(ParseError) -> AgentEndpoint {
+        do { return try AgentEndpoint(parsing: text) } catch { throw ParseError(error.reason) }
+    }
+
+    /// `<host>[:port]` of the dstack gateway: a DNS name (it is the TLS server name), port 443
+    /// when absent.
+    static func gateway(_ text: String) throws(ParseError) -> Endpoint {
+        let hasPort = text.contains(":")
+        let endpoint = try endpoint(hasPort ? text : text + ":443")
+        guard case .name(let host) = endpoint.host else {
+            throw ParseError("\(Display.quoted(text)) is an IP address; the gateway is dialed by name, e.g. <instance-id>-51820.<gateway-domain>")
+        }
+        _ = try serverName(host)
+        return endpoint
     }
 
     /// `auto`, `off`, or a comma list of interface names.

@@ -17,6 +17,10 @@ enum Setting: String, CaseIterable {
     case peerKeyWait = "WG_PEER_KEY_WAIT"
     case shutdownGrace = "VPN_SHUTDOWN_GRACE"
     case logLevel = "LOG_LEVEL"
+    case nodeName = "VPN_NODE_NAME"
+    case keySource = "VPN_KEY_SOURCE"
+    case agentEndpoint = "DSTACK_SIMULATOR_ENDPOINT"
+    case gatewayConnectionLifetime = "VPN_GATEWAY_CONNECTION_LIFETIME"
 }
 
 /// What an environment variable's name means to vpn-init.

@@ -84,8 +84,9 @@ public struct WireGuardQuickConfig: Equatable, Sendable, CustomStringConvertible
     }
 
     /// The file text, as `wg-quick` and (after `wg-quick strip`) `wg setconf` read it. It holds
-    /// the private key: write it with mode 0600.
-    public func render() -> String {
+    /// the private key (write it with mode 0600), unless `privateKeyNote` is given: then that
+    /// comment stands in its place (a key that must never be written, such as a derived one).
+    public func render(privateKeyNote: String? = nil) -> String {
         var lines = ["[Interface]"]
         if !interface.addresses.isEmpty {
             lines.append("Address = " + interface.addresses.map(\.description).joined(separator: ", "))
@@ -93,7 +94,7 @@ public struct WireGuardQuickConfig: Equatable, Sendable, CustomStringConvertible
         if let port = interface.listenPort { lines.append("ListenPort = \(port)") }
         if let mtu = interface.mtu { lines.append("MTU = \(mtu)") }
         if let mark = interface.fwmark { lines.append("FwMark = 0x\(String(mark, radix: 16))") }
-        lines.append("PrivateKey = \(interface.privateKey.base64)")
+        lines.append(privateKeyNote.map { "# PrivateKey: \($0)" } ?? "PrivateKey = \(interface.privateKey.base64)")
         for peer in peers {
             lines.append("")
             lines.append("[Peer]")
@@ -122,7 +123,7 @@ public struct WireGuardQuickConfig: Equatable, Sendable, CustomStringConvertible
 
 extension VPNConfig {
     /// The wg-quick form of this configuration once keys are loaded: `peerKeys[i]` holds the
-    /// public and preshared keys of `peers[i]`. A peer with a `TCP_ENDPOINT` gets
+    /// public and preshared keys of `peers[i]`. A peer with a `TCP_ENDPOINT` or `GATEWAY` gets
     /// `tcpPeerEndpoints[i]` (its local `udp2tcp` address, known only at boot) or no endpoint;
     /// the others get their `ENDPOINT`. The MTU is `effectiveMTU`.
     public func quickConfig(
@@ -136,7 +137,7 @@ extension VPNConfig {
             return WireGuardQuickConfig.Peer(
                 name: peer.name, publicKey: peerKeys[index].publicKey, presharedKey: peerKeys[index].presharedKey,
                 allowedIPs: peer.allowedIPs,
-                endpoint: peer.tcpEndpoint == nil ? peer.endpoint : tcpPeerEndpoints[index],
+                endpoint: peer.dialTarget == nil ? peer.endpoint : tcpPeerEndpoints[index],
                 persistentKeepalive: peer.persistentKeepalive
             )
         }

@@ -62,11 +62,18 @@ public struct WireGuardKey: Hashable, Sendable, CustomStringConvertible, CustomD
 
     /// A new private key from the kernel's random source, clamped as `wg genkey` does.
     public static func generatePrivate() throws(SystemCallError) -> WireGuardKey {
-        var bytes = try randomBytes(count: byteCount)
+        WireGuardKey(privateFrom: try randomBytes(count: byteCount))!
+    }
+
+    /// A private key made of the first 32 of `secret`'s bytes, clamped as `wg genkey` does;
+    /// nil when there are fewer. Clamping does not change the public key (X25519 clamps too).
+    public init?(privateFrom secret: [UInt8]) {
+        guard secret.count >= Self.byteCount else { return nil }
+        var bytes = Array(secret.prefix(Self.byteCount))
         // Curve25519 clamping (RFC 7748 section 5), as wireguard-tools' curve25519_clamp_secret.
         bytes[0] &= 248
         bytes[31] = (bytes[31] & 127) | 64
-        return WireGuardKey(bytes: bytes)!
+        self.init(bytes: bytes)
     }
 
     /// A new random preshared key, as `wg genpsk` makes.

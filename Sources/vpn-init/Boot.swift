@@ -1,4 +1,5 @@
 import Config
+import DstackAgent
 import SystemCalls
 import VPNLog
 import WireGuard
@@ -8,6 +9,10 @@ import WireGuard
 struct BootSettings: Sendable {
     var config: VPNConfig
     var privateKey: WireGuardKey
+    /// The guest agent in dstack mode (peer `NODE` keys are derived through it), and what it
+    /// said this CVM is.
+    var agent: GuestAgent?
+    var agentInfo: AgentInfo?
     /// Seconds children get between SIGTERM and SIGKILL (`VPN_SHUTDOWN_GRACE`).
     var shutdownGrace: Double { config.shutdownGrace }
 }
@@ -47,14 +52,20 @@ enum Boot {
         do {
             return try VPNConfig.parse(environment: environment)
         } catch {
-            throw BootFailure(exitCode: 78, lines: error.problems.map(\.description))
+            throw BootFailure(exitCode: ExitCode.configuration, lines: error.problems.map(\.description))
         }
     }
 
     /// `prepare(environment:exportPublicKey:)` for a configuration already validated.
     static func prepare(config: VPNConfig, exportPublicKey: Bool = true) throws(BootFailure) -> BootSettings {
         Log.level = config.logLevel
-        let privateKey = try loadPrivateKey(config)
+        var agent: GuestAgent?
+        var agentInfo: AgentInfo?
+        if config.keySource == .dstack {
+            agent = DstackMode.agent(config)
+            agentInfo = try DstackMode.identify(config, agent: agent!)
+        }
+        let privateKey = try loadPrivateKey(config, agent: agent)
         if exportPublicKey, let path = config.publicKeyExport {
             do {
                 try Config.exportPublicKey(privateKey.publicKey(), to: path)
@@ -62,14 +73,17 @@ enum Boot {
                 throw BootFailure(exitCode: 1, "WG_PUBLIC_KEY_EXPORT: \(error)")
             }
         }
-        return BootSettings(config: config, privateKey: privateKey)
+        return BootSettings(config: config, privateKey: privateKey, agent: agent, agentInfo: agentInfo)
     }
 
-    /// The inline `WG_PRIVATE_KEY`, or the key file's key, generated on first boot.
-    static func loadPrivateKey(_ config: VPNConfig) throws(BootFailure) -> WireGuardKey {
+    /// The inline `WG_PRIVATE_KEY`, the key derived by the guest agent (dstack mode), or the key
+    /// file's key, generated on first boot.
+    static func loadPrivateKey(_ config: VPNConfig, agent: GuestAgent?) throws(BootFailure) -> WireGuardKey {
         switch config.privateKey {
         case .inline(let key):
             return key
+        case .dstack(let node):
+            return try DstackMode.privateKey(node: node, agent: agent ?? DstackMode.agent(config))
         case .file(let path):
             // The default path comes from VPN_DATA_DIR: name the variable that sets it.
             let variable = path == VPNConfig.defaultPrivateKeyFile(dataDirectory: config.dataDirectory)

@@ -12,6 +12,7 @@ enum Help {
           vpn-init [--] [CMD [ARGS...]]     run as init; CMD starts once the tunnel is ready
           vpn-init genkey                   print a new private key (base64), like `wg genkey`
           vpn-init pubkey                   read a private key on stdin, print its public key
+          vpn-init public-key [--node NAME] print this node's public key (or, in dstack mode, node NAME's)
           vpn-init render                   print the WireGuard config boot would apply (wg-quick format)
           vpn-init status [--json]          show the live interface: keys, port, peers, handshakes, traffic
           vpn-init health [--max-handshake-age S]
@@ -23,7 +24,7 @@ enum Help {
         value exits 78 with one line per problem naming the variable.
 
         EXIT CODES:
-          0 clean shutdown   78 invalid configuration   69 WireGuard unavailable
+          0 clean shutdown   78 invalid configuration   69 WireGuard or the dstack guest agent unavailable
           64 bad command line   CMD's status when it exits (128+N if killed by signal N)   1 other failure
         """
 
@@ -40,15 +41,26 @@ enum Help {
             Reads a base64 private key on standard input and prints the matching public key, like
             `wg pubkey`. Exits 1 when the input is not a key.
             """,
+        "public-key": """
+            USAGE: vpn-init public-key [--node NAME]
+
+            Prints this node's public key, as boot would set it: from the key file (created on
+            first use, as boot does), WG_PRIVATE_KEY, or in dstack mode (VPN_KEY_SOURCE=dstack)
+            derived by the guest agent for VPN_NODE_NAME. Give it to the nodes of other apps,
+            which list this node with PUBLIC_KEY. With --node NAME (dstack mode only), prints the
+            key of node NAME of the same app instead. Never prints a private key.
+            Exit codes: 0, 78 invalid configuration, 69 guest agent unavailable, 1 other failure.
+            """,
         "render": """
             USAGE: vpn-init render
 
             Validates the environment and prints, in wg-quick format, the WireGuard configuration
             boot would apply: [Interface] Address, ListenPort, MTU, PrivateKey, and a [Peer] per
-            configured peer. The output contains the private key: treat it as a secret.
+            configured peer. The output contains the private key: treat it as a secret. In dstack
+            mode (VPN_KEY_SOURCE=dstack) the derived key is left out, and a comment says so.
             Like boot, it generates $VPN_DATA_DIR/privatekey on first use; it changes nothing else.
             Peer keys given by PUBLIC_KEY_FILE must exist already (boot waits for them; render does not).
-            Exit codes: 0, 78 invalid configuration or key file, 1 other failure.
+            Exit codes: 0, 78 invalid configuration or key file, 69 guest agent unavailable, 1 other failure.
             """,
         "status": """
             USAGE: vpn-init status [--json] [--interface NAME]
@@ -56,7 +68,8 @@ enum Help {
             Shows the live WireGuard interface (default $WG_INTERFACE, else wg0): its public key,
             listen port and implementation (kernel or userspace), and each peer's endpoint,
             allowed IPs, latest handshake and traffic. --json prints one object with the keys
-            interface, implementation, public_key, listen_port, fwmark and peers (public_key,
+            interface, implementation, public_key, listen_port, fwmark, node_name, key_source, in
+            dstack mode app_id and instance_id (asked of the guest agent), and peers (public_key,
             endpoint, allowed_ips, latest_handshake as Unix seconds or null, rx_bytes, tx_bytes,
             persistent_keepalive). Never prints a private or preshared key.
             """,

@@ -75,7 +75,8 @@ enum InitMode {
             "ready", ("interface", config.interfaceName),
             ("address", config.addresses.map(\.description).joined(separator: ",")),
             ("public_key", settings.privateKey.publicKey().base64), ("peers", config.peers.count),
-            ("implementation", tunnel.backend.implementation.rawValue)
+            ("implementation", tunnel.backend.implementation.rawValue), ("key_source", config.keySource.rawValue),
+            ("node_name", config.nodeName)
         )
         let status = withExtendedLifetime(tunnel) { supervisor.run() }
         exit(status)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Config
+import DstackAgent
 import WireGuard
 
 /// `vpn-init genkey` and `vpn-init pubkey`: the same contract as `wg genkey` / `wg pubkey`.
@@ -38,5 +39,40 @@ enum KeyCommands {
         }
         print(key.publicKey().base64)
         return 0
+    }
+
+    /// `vpn-init public-key [--node NAME]`: this node's public key as boot sets it, or another
+    /// node's of the same dstack app.
+    static func publicKey(_ arguments: [String]) -> Int32 {
+        var node: String?
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--node":
+                guard let name = rest.popFirst(), DstackKeys.isValidNodeName(name) else {
+                    return Help.usageError("public-key: --node needs a node name (1-63 of a-z, 0-9 and -)", exitNow: false)
+                }
+                node = name
+            case "--help", "-h": return Help.run(["public-key"])
+            default: return Help.usageError("public-key: unknown argument \"\(argument)\"", exitNow: false)
+            }
+        }
+        do throws(BootFailure) {
+            let config = try Boot.parse(environment: environmentDictionary())
+            if let node {
+                guard config.keySource == .dstack else {
+                    throw BootFailure(exitCode: ExitCode.configuration, "public-key --node needs VPN_KEY_SOURCE=dstack (nodes of one app derive each other's keys)")
+                }
+                var probe = config
+                probe.privateKey = .dstack(nodeName: node)
+                print(try Boot.loadPrivateKey(probe, agent: DstackMode.agent(config)).publicKey().base64)
+            } else {
+                print(try Boot.loadPrivateKey(config, agent: nil).publicKey().base64)
+            }
+            return 0
+        } catch {
+            error.log()
+            return error.exitCode
+        }
     }
 }

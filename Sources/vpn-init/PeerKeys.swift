@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Config
+import DstackAgent
 import SystemCalls
 import VPNLog
 import WireGuard
@@ -12,8 +13,8 @@ enum PeerKeys {
 
     /// The keys of every peer, in order. A `PUBLIC_KEY_FILE` that does not exist yet is waited
     /// for up to `wait` seconds (the peer may still be writing it to a shared volume), unless
-    /// `shouldStop` says boot is being interrupted.
-    static func load(_ peers: [PeerConfig], wait: Double, shouldStop: () -> Bool = { false }) throws(BootFailure) -> [Keys] {
+    /// `shouldStop` says boot is being interrupted. A `NODE`'s key is derived through `agent`.
+    static func load(_ peers: [PeerConfig], wait: Double, agent: GuestAgent?, shouldStop: () -> Bool = { false }) throws(BootFailure) -> [Keys] {
         var keys: [Keys] = []
         for peer in peers {
             let publicKey: WireGuardKey
@@ -22,6 +23,10 @@ enum PeerKeys {
                 publicKey = key
             case .file(let path):
                 publicKey = try readKey(path, variable: peer.variable(.publicKeyFile), wait: wait, shouldStop: shouldStop)
+            case .node(let node):
+                // The configuration check allows NODE only in dstack mode, where boot has an agent.
+                guard let agent else { throw BootFailure(exitCode: ExitCode.configuration, "\(peer.variable(.node)): needs VPN_KEY_SOURCE=dstack") }
+                do { publicKey = try DstackKeys.publicKey(node: node, agent: agent) } catch { throw DstackMode.failure(error) }
             }
             let presharedKey = try peer.presharedKeyFile.map { (path) throws(BootFailure) in
                 try readKey(path, variable: peer.variable(.presharedKeyFile), wait: 0, shouldStop: shouldStop)

@@ -9,9 +9,11 @@ enum RenderCommand {
         do {
             let config = try Boot.parse(environment: environmentDictionary())
             // Peer key files first: a missing or bad one fails before the node's key is created.
-            let keys = try PeerKeys.load(config.peers, wait: 0)
+            let agent = config.keySource == .dstack ? DstackMode.agent(config) : nil
+            let keys = try PeerKeys.load(config.peers, wait: 0, agent: agent)
             let settings = try Boot.prepare(config: config, exportPublicKey: false)
-            print(settings.config.quickConfig(privateKey: settings.privateKey, peerKeys: keys).render(), terminator: "")
+            let note = config.keySource == .dstack ? DstackMode.privateKeyNote : nil
+            print(settings.config.quickConfig(privateKey: settings.privateKey, peerKeys: keys).render(privateKeyNote: note), terminator: "")
             return 0
         } catch {
             error.log()

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Config
+import DstackAgent
 import Netlink
 import SystemCalls
 import WireGuard
@@ -26,8 +28,9 @@ enum StatusCommand {
         do {
             let backend = try WireGuardBackends.existing(interfaceName: interface)
             let device = try backend.device()
-            print(json ? StatusFormat.json(device, implementation: backend.implementation)
-                       : StatusFormat.text(device, implementation: backend.implementation, now: wallClockSeconds()))
+            let identity = identity()
+            print(json ? StatusFormat.json(device, implementation: backend.implementation, identity: identity)
+                       : StatusFormat.text(device, implementation: backend.implementation, identity: identity, now: wallClockSeconds()))
             return 0
         } catch {
             printError("vpn-init status: \(error)")
@@ -83,6 +86,33 @@ enum StatusCommand {
             printError("unhealthy: \(error)")
             return 1
         }
+    }
+
+    /// The node's name and key source from the environment (as `docker exec` passes the
+    /// container's), and in dstack mode the app and instance ids from the guest agent. An agent
+    /// that does not answer leaves the ids out (with a warning): the interface is still shown.
+    private static func identity() -> StatusFormat.Identity {
+        let environment = environmentDictionary()
+        let source = environment["VPN_KEY_SOURCE"]?.lowercased() == "dstack" ? "dstack" : "file"
+        var identity = StatusFormat.Identity(nodeName: environment["VPN_NODE_NAME"] ?? hostName(), keySource: source)
+        guard source == "dstack" else { return identity }
+        do {
+            let endpoint = try environment["DSTACK_SIMULATOR_ENDPOINT"].map { (text) throws(HTTPError) in try AgentEndpoint(parsing: text) }
+            let config = VPNConfig(addresses: [], agentEndpoint: endpoint)
+            let info = try DstackMode.agent(config, timeout: 5).info()
+            identity.appID = info.appID
+            identity.instanceID = info.instanceID
+        } catch {
+            printError("vpn-init status: app_id and instance_id unknown: \(error)")
+        }
+        return identity
+    }
+
+    /// The host name (a container's default node name).
+    private static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        return String(cString: buffer)
     }
 
     /// `WG_INTERFACE` from the environment (as `docker exec` passes the container's), else `wg0`.

@@ -1,11 +1,22 @@
 import VPNLog
 import WireGuard
 
-/// How `vpn-init status` prints a device: `wg show`-like text, or one JSON object (snake_case,
-/// DESIGN.md). Neither ever contains a private or preshared key.
+/// How `vpn-init status` prints a device: `wg show`-like text, or one JSON object (snake_case). Neither ever contains a private or preshared key.
 enum StatusFormat {
-    static func text(_ device: WireGuardDevice, implementation: WireGuardImplementation, now: Int64) -> String {
+    /// Who this node is: its name and key source, and in dstack mode the ids the agent reports.
+    struct Identity {
+        var nodeName: String
+        var keySource: String
+        var appID: String?
+        var instanceID: String?
+    }
+
+    static func text(_ device: WireGuardDevice, implementation: WireGuardImplementation, identity: Identity, now: Int64) -> String {
         var lines = ["interface: \(device.interfaceName) (\(implementation.rawValue))"]
+        lines.append("  node: \(identity.nodeName) (key source \(identity.keySource))")
+        if let app = identity.appID, let instance = identity.instanceID {
+            lines.append("  dstack app: \(app), instance: \(instance)")
+        }
         lines.append("  public key: \(device.publicKey?.base64 ?? "(none)")")
         lines.append("  listening port: \(device.listenPort)")
         if device.fwmark != 0 { lines.append("  fwmark: 0x\(String(device.fwmark, radix: 16))") }
@@ -26,7 +37,7 @@ enum StatusFormat {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ device: WireGuardDevice, implementation: WireGuardImplementation) -> String {
+    static func json(_ device: WireGuardDevice, implementation: WireGuardImplementation, identity: Identity) -> String {
         let peers = device.peers.map { peer in
             object([
                 ("public_key", string(peer.publicKey.base64)),
@@ -44,6 +55,12 @@ enum StatusFormat {
             ("public_key", device.publicKey.map { string($0.base64) } ?? "null"),
             ("listen_port", String(device.listenPort)),
             ("fwmark", String(device.fwmark)),
+            ("node_name", string(identity.nodeName)),
+            ("key_source", string(identity.keySource)),
+        ] + (identity.keySource == "dstack" ? [
+            ("app_id", identity.appID.map(string) ?? "null"),
+            ("instance_id", identity.instanceID.map(string) ?? "null"),
+        ] : []) + [
             ("peers", "[" + peers.joined(separator: ",") + "]"),
         ])
     }

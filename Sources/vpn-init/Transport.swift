@@ -9,20 +9,26 @@ import WireGuard
 
 /// WireGuard over TCP (Mullvad's udp-over-tcp framing), for the dstack gateway: `WG_TCP_LISTEN`
 /// runs a supervised `tcp2udp` in front of the local WireGuard port, and each peer with a
-/// `TCP_ENDPOINT` gets a supervised `udp2tcp` on a loopback port that becomes its WireGuard
-/// endpoint.
+/// `TCP_ENDPOINT` or `GATEWAY` gets a supervised `udp2tcp` on a loopback port that becomes its
+/// WireGuard endpoint.
 enum Transport {
-    /// A free loopback UDP endpoint for each peer with a `TCP_ENDPOINT`, keyed by peer index.
+    /// A free loopback UDP endpoint for each peer with a `TCP_ENDPOINT` or `GATEWAY`, keyed by
+    /// peer index.
     static func loopbackEndpoints(for peers: [PeerConfig]) throws(BootFailure) -> [Int: Endpoint] {
         var endpoints: [Int: Endpoint] = [:]
-        for index in peers.indices where peers[index].tcpEndpoint != nil {
+        for index in peers.indices where peers[index].dialTarget != nil {
             do {
                 endpoints[index] = Endpoint(host: .address(IPAddress("127.0.0.1")!), port: try freeLoopbackUDPPort())
             } catch {
-                throw BootFailure(exitCode: 1, "\(peers[index].variable(.tcpEndpoint)): no free loopback UDP port: \(error)")
+                throw BootFailure(exitCode: 1, "\(dialVariable(peers[index])): no free loopback UDP port: \(error)")
             }
         }
         return endpoints
+    }
+
+    /// The variable that makes a peer dial over TCP, for messages.
+    private static func dialVariable(_ peer: PeerConfig) -> String {
+        peer.variable(peer.gateway != nil ? .gateway : .tcpEndpoint)
     }
 
     /// Starts `tcp2udp` for `WG_TCP_LISTEN` and one `udp2tcp` per TCP peer, all supervised
@@ -38,11 +44,15 @@ enum Transport {
         }
         for (index, local) in loopback.sorted(by: { $0.key < $1.key }) {
             let peer = config.peers[index]
-            let program = try executable("udp2tcp", variable: peer.variable(.tcpEndpoint))
-            var arguments = [program, "--udp-listen", "\(local)", "--tcp-forward", "\(peer.tcpEndpoint!)"]
-            if let sni = peer.tlsSNI {
+            let program = try executable("udp2tcp", variable: dialVariable(peer))
+            var arguments = [program, "--udp-listen", "\(local)", "--tcp-forward", "\(peer.dialTarget!)"]
+            if let sni = peer.dialServerName {
                 arguments += ["--tls", "--tls-sni", sni]
                 if let caFile = peer.tlsCAFile { arguments += ["--tls-ca-file", caFile] }
+            }
+            // The gateway cuts every connection after 5 h: replace it before, make-before-break.
+            if peer.gateway != nil && config.gatewayConnectionLifetime > 0 {
+                arguments += ["--tcp-connection-lifetime", String(config.gatewayConnectionLifetime)]
             }
             if let fwmark = config.fwmark { arguments += ["--fwmark", String(fwmark)] }
             children.append(spec("udp2tcp-\(peer.name?.lowercased() ?? "peer")", arguments))

@@ -37,7 +37,7 @@ final class Tunnel {
     /// boot leaves nothing behind.
     static func bringUp(_ settings: BootSettings, supervisor: Supervisor) throws(BootFailure) -> Tunnel {
         let config = settings.config
-        let keys = try PeerKeys.load(config.peers, wait: config.peerKeyWait, shouldStop: stopRequested)
+        let keys = try PeerKeys.load(config.peers, wait: config.peerKeyWait, agent: settings.agent, shouldStop: stopRequested)
         let loopback = try Transport.loopbackEndpoints(for: config.peers)
         let endpoints = config.peers.indices.map { index in
             loopback[index] ?? config.peers[index].endpoint.flatMap { resolveAtBoot($0, variable: config.peers[index].variable(.endpoint)) }
@@ -213,7 +213,8 @@ final class Tunnel {
     /// `$VPN_DATA_DIR/wg0.conf` (0600): what `vpn-init render` prints, for inspection.
     private func writeRenderedConfig(loopback: [Int: Endpoint]) {
         let path = "\(config.dataDirectory)/\(config.interfaceName).conf"
-        let text = Array(config.quickConfig(privateKey: privateKey, peerKeys: peerKeys, tcpPeerEndpoints: loopback).render().utf8)
+        let quick = config.quickConfig(privateKey: privateKey, peerKeys: peerKeys, tcpPeerEndpoints: loopback)
+        let text = Array(quick.render(privateKeyNote: config.keySource == .dstack ? DstackMode.privateKeyNote : nil).utf8)
         // Unchanged content is not rewritten: two fsyncs on a busy disk can stall a boot.
         if let current = try? Files.read(path, limit: 1 << 20), current == text { return }
         do {

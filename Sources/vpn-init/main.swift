@@ -16,6 +16,8 @@ case "genkey":
     exit(KeyCommands.genkey(Array(arguments.dropFirst())))
 case "pubkey":
     exit(KeyCommands.pubkey(Array(arguments.dropFirst())))
+case "public-key":
+    exit(KeyCommands.publicKey(Array(arguments.dropFirst())))
 case "render":
     exit(RenderCommand.run(Array(arguments.dropFirst())))
 case "status":

@@ -67,7 +67,7 @@ let badPeerCases: [ValueCase] = [
 ] + PeerField.allCases.map { field in
     // Each empty field, with what it needs beside it, so its emptiness is the only problem.
     let extra: [String: String?] = switch field {
-    case .publicKeyFile: ["WG_PEER_B_PUBLIC_KEY": nil]
+    case .publicKeyFile, .node: ["WG_PEER_B_PUBLIC_KEY": nil]
     case .tlsSNI: ["WG_PEER_B_TCP_ENDPOINT": "gw:443"]
     case .tlsCAFile: ["WG_PEER_B_TCP_ENDPOINT": "gw:443", "WG_PEER_B_TLS_SNI": "gw.example"]
     default: [:]

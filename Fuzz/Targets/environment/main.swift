@@ -59,7 +59,7 @@ func checkRendersAndParsesBack(_ config: VPNConfig) {
     // Placeholder keys could equal a key given inline; such a clash says nothing about parsing.
     guard Set(peerKeys.map(\.publicKey)).count == peerKeys.count else { return }
     var tcpEndpoints: [Int: Endpoint] = [:]
-    for index in config.peers.indices where config.peers[index].tcpEndpoint != nil {
+    for index in config.peers.indices where config.peers[index].dialTarget != nil {
         tcpEndpoints[index] = Endpoint(host: .address(IPAddress("127.0.0.1")!), port: UInt16(40000 + index % 1000))
     }
     let quick = config.quickConfig(privateKey: privateKey, peerKeys: peerKeys, tcpPeerEndpoints: tcpEndpoints)
@@ -78,7 +78,7 @@ func checkRendersAndParsesBack(_ config: VPNConfig) {
 func checkPlainNumbers(_ environment: [String: String]) {
     let digits = Set("0123456789")
     for (name, value) in environment {
-        if ["WG_LISTEN_PORT", "WG_MTU", "WG_PEER_KEY_WAIT", "VPN_SHUTDOWN_GRACE"].contains(name)
+        if ["WG_LISTEN_PORT", "WG_MTU", "WG_PEER_KEY_WAIT", "VPN_SHUTDOWN_GRACE", "VPN_GATEWAY_CONNECTION_LIFETIME"].contains(name)
             || name.hasSuffix("_PERSISTENT_KEEPALIVE") {
             require(value.allSatisfy { digits.contains($0) || $0 == "." }, "\(name)=\(value.debugDescription) accepted")
         }
