@@ -97,7 +97,9 @@ struct AgentConnection {
     private func wait(_ fd: Int32, for events: Int16, _ call: String) throws(AgentError) {
         while true {
             let now = monotonicNanoseconds()
-            guard now < deadline else { throw .system(SystemCallError(call, endpoint.description, errno: ETIMEDOUT)) }
+            guard now < deadline else {
+                throw .system(SystemCallError(call, endpoint.description, errno: ETIMEDOUT, detail: "no answer within the time allowed"))
+            }
             var entry = pollfd(fd: fd, events: events, revents: 0)
             let milliseconds = Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
             let ready = poll(&entry, 1, milliseconds)

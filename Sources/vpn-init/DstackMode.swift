@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Config
 import DstackAgent
 import SystemCalls
@@ -17,7 +20,11 @@ enum DstackMode {
 
     /// An agent failure as a boot failure: exit 69 (the service the key depends on is unavailable).
     static func failure(_ error: GuestAgentError) -> BootFailure {
-        BootFailure(exitCode: ExitCode.unavailable, "\(error)")
+        var line = "\(error)"
+        if case .system(let failure) = error.error, failure.systemCall == "connect", failure.errno == ENOENT {
+            line += " (mount the CVM's /var/run/dstack.sock into the container, or set DSTACK_SIMULATOR_ENDPOINT)"
+        }
+        return BootFailure(exitCode: ExitCode.unavailable, line)
     }
 
     /// The node's private key, derived for `node`.
