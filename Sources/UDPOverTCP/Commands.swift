@@ -54,13 +54,17 @@ extension ParsedFlags {
 
 /// `udp2tcp`: listen for UDP and forward it over one TCP (or TLS) connection.
 public enum Udp2TcpCommand {
-    static let about = "Listen for incoming UDP and forward to TCP (Mullvad's udp-over-tcp framing), reconnecting with backoff."
+    static let about = "Listen for incoming UDP and forward to TCP (Mullvad's udp-over-tcp framing), reconnecting at once after a cut, then with backoff."
     static let flags: [FlagSpec] = [
         FlagSpec(name: "udp-listen", valueName: "IP:PORT", help: "The IP and UDP port to bind to and accept incoming datagrams on"),
         FlagSpec(name: "tcp-forward", valueName: "HOST:PORT", help: "The IP (or name) and TCP port to forward all UDP traffic to"),
         FlagSpec(name: "tls", help: "Wrap the TCP connection in TLS; the server certificate is verified"),
         FlagSpec(name: "tls-sni", valueName: "NAME", help: "With --tls: the SNI sent and the name the certificate must carry (default: the --tcp-forward host when it is a name)"),
         FlagSpec(name: "tls-ca-file", valueName: "FILE", help: "With --tls: PEM file of trusted CA certificates (default: the system roots)"),
+        FlagSpec(
+            name: "tcp-connection-lifetime", valueName: "SECONDS",
+            help: "Replace the TCP connection before it is this old (e.g. below a gateway's limit on connection age): the next one is opened a tenth of that (at most 60 s) before, takes over sending once established, and the old one delivers what still arrives for up to 5 s. 0 (the default) means never"
+        ),
     ] + sharedFlags
 
     /// Parses a command line (without the program name).
@@ -86,9 +90,11 @@ public enum Udp2TcpCommand {
         } else if flags.value("tls-sni") != nil || flags.value("tls-ca-file") != nil {
             throw UsageError("--tls-sni and --tls-ca-file need --tls")
         }
+        let lifetime = try flags.integer("tcp-connection-lifetime", in: UInt32(0)...UInt32.max) ?? 0
         return .run(
             Udp2TcpConfiguration(
-                udpListen: listen, tcpForward: forward, tls: tls, socket: try flags.socketSettings(), threads: try flags.threads() ?? 1
+                udpListen: listen, tcpForward: forward, tls: tls, socket: try flags.socketSettings(), threads: try flags.threads() ?? 1,
+                rotation: lifetime > 0 ? RotationPolicy(lifetime: .seconds(Int64(lifetime))) : nil
             )
         )
     }
@@ -109,7 +115,7 @@ public enum Udp2TcpCommand {
         }
         Log.info(
             "listening", ("udp_listen", channel.localAddress?.logDescription), ("tcp_forward", configuration.tcpForward),
-            ("tls_sni", configuration.tls?.serverName)
+            ("tls_sni", configuration.tls?.serverName), ("tcp_connection_lifetime_s", configuration.rotation.map { $0.lifetime.nanoseconds / 1_000_000_000 })
         )
         try? channel.closeFuture.wait()
         Log.error("UDP socket closed", ("udp_listen", configuration.udpListen.logDescription))

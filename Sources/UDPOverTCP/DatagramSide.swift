@@ -28,6 +28,8 @@ final class DatagramSide: ChannelDuplexHandler {
     var stream: StreamSide? {
         didSet { if stream == nil { resumeReads() } }
     }
+    /// udp2tcp's replaced streams that still deliver what arrives on them (a rotation's drain).
+    var draining: [StreamSide] = []
     /// Called for each datagram read while no stream is attached (udp2tcp queues a few).
     var datagramWithoutStream: ((AddressedEnvelope<ByteBuffer>) -> Void)?
     /// Called when the channel closes.
@@ -61,6 +63,7 @@ final class DatagramSide: ChannelDuplexHandler {
         self.context = nil
         sender = nil
         stream = nil
+        draining = []
         datagramWithoutStream = nil
         closed = nil
     }
@@ -190,6 +193,7 @@ final class DatagramSide: ChannelDuplexHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         stream?.resumeReads()
+        for stream in draining { stream.resumeReads() }
         context.fireChannelWritabilityChanged()
     }
 

@@ -1,7 +1,7 @@
 import NIOCore
 
-/// How udp2tcp retries its TCP connection: exponential backoff with jitter, reset after a
-/// connection that stayed up for a while.
+/// How udp2tcp retries its TCP connection: at once after losing an established connection,
+/// then exponential backoff with jitter, reset after a connection that stayed up for a while.
 public struct ReconnectPolicy: Equatable, Sendable {
     /// The nominal wait after the first failure.
     public var initialDelay: TimeAmount
@@ -37,6 +37,14 @@ public struct ReconnectPolicy: Equatable, Sendable {
         }
         return .nanoseconds(min(delay, maximumDelay.nanoseconds))
     }
+
+    /// The wait before retrying after `failures` consecutive failures, with jitter.
+    public func delay<Random: RandomNumberGenerator>(failures: Int, using random: inout Random) -> TimeAmount {
+        let delay = nominalDelay(failures: failures)
+        guard jitter > 0 else { return delay }
+        let fraction = Double.random(in: 0...jitter, using: &random)
+        return .nanoseconds(delay.nanoseconds - Int64(Double(delay.nanoseconds) * fraction))
+    }
 }
 
 /// The life of udp2tcp's TCP connection as a pure state machine: events go in, the action to
@@ -68,6 +76,10 @@ public struct ReconnectStateMachine: Sendable {
     public private(set) var state: State = .idle
     /// Consecutive failures since the last healthy connection.
     public private(set) var failures = 0
+    /// Whether the immediate retry after losing an established connection was taken since the
+    /// last healthy connection: a connection that keeps being cut soon after it is established
+    /// (a gateway that accepts, then drops) backs off instead of spinning.
+    public private(set) var immediateRetryTaken = false
 
     public init(policy: ReconnectPolicy = .standard) {
         self.policy = policy
@@ -88,18 +100,33 @@ public struct ReconnectStateMachine: Sendable {
     }
 
     /// The attempt failed, or the established connection closed.
-    public mutating func connectionLost<Random: RandomNumberGenerator>(at now: NIODeadline, using random: inout Random) -> Action {
+    ///
+    /// Losing an established connection (the gateway's idle or age cut) retries at once, the
+    /// first time since the last healthy connection; failed attempts after it back off.
+    /// `attemptUnderWay`: a connection attempt already running (the next connection of a
+    /// rotation) becomes the retry, so none is started.
+    public mutating func connectionLost<Random: RandomNumberGenerator>(
+        at now: NIODeadline, attemptUnderWay: Bool = false, using random: inout Random
+    ) -> Action {
         switch state {
         case .connecting:
             break
         case .connected(let since):
-            if now - since >= policy.healthyAfter { failures = 0 }
+            if now - since >= policy.healthyAfter {
+                failures = 0
+                immediateRetryTaken = false
+            }
+            if attemptUnderWay || !immediateRetryTaken {
+                immediateRetryTaken = true
+                state = .connecting
+                return attemptUnderWay ? .none : .connect
+            }
         case .idle, .waiting, .stopped:
             return .none
         }
         failures += 1
         state = .waiting
-        return .retry(after: jittered(policy.nominalDelay(failures: failures), using: &random))
+        return .retry(after: policy.delay(failures: failures, using: &random))
     }
 
     /// The retry timer fired.
@@ -112,11 +139,5 @@ public struct ReconnectStateMachine: Sendable {
     /// Stops for good.
     public mutating func stop() {
         state = .stopped
-    }
-
-    private func jittered<Random: RandomNumberGenerator>(_ delay: TimeAmount, using random: inout Random) -> TimeAmount {
-        guard policy.jitter > 0 else { return delay }
-        let fraction = Double.random(in: 0...policy.jitter, using: &random)
-        return .nanoseconds(delay.nanoseconds - Int64(Double(delay.nanoseconds) * fraction))
     }
 }

@@ -19,10 +19,13 @@ public struct Udp2TcpConfiguration: Equatable, Sendable {
     public var queueLimit: Int
     /// A connection not established (TCP plus TLS) by then is abandoned.
     public var establishTimeout: TimeAmount
+    /// `--tcp-connection-lifetime`: replace the connection before this age; nil means never.
+    public var rotation: RotationPolicy?
 
     public init(
         udpListen: SocketAddress, tcpForward: HostPort, tls: ClientTLSSettings? = nil, socket: SocketSettings = SocketSettings(),
-        threads: Int = 1, reconnect: ReconnectPolicy = .standard, queueLimit: Int = 32, establishTimeout: TimeAmount = .seconds(10)
+        threads: Int = 1, reconnect: ReconnectPolicy = .standard, queueLimit: Int = 32, establishTimeout: TimeAmount = .seconds(10),
+        rotation: RotationPolicy? = nil
     ) {
         self.udpListen = udpListen
         self.tcpForward = tcpForward
@@ -32,16 +35,21 @@ public struct Udp2TcpConfiguration: Equatable, Sendable {
         self.reconnect = reconnect
         self.queueLimit = queueLimit
         self.establishTimeout = establishTimeout
+        self.rotation = rotation
     }
 }
 
 /// The udp2tcp engine. All of its state lives on one event loop.
+///
+/// One connection carries the datagrams; at most one attempt to open a connection runs at a
+/// time: the reconnection while none is up, or the next connection of a rotation while one is.
 public final class Udp2Tcp {
     private let configuration: Udp2TcpConfiguration
     private let eventLoop: EventLoop
     private let tlsContext: NIOSSLContext?
     private let datagram: DatagramSide
     private var machine: ReconnectStateMachine
+    private var rotation: RotationStateMachine?
     private var random = SystemRandomNumberGenerator()
     private var stream: StreamSide?
     private var queue = CircularBuffer<ByteBuffer>()
@@ -72,6 +80,7 @@ public final class Udp2Tcp {
         self.eventLoop = eventLoop
         self.tlsContext = tlsContext
         self.machine = ReconnectStateMachine(policy: configuration.reconnect)
+        self.rotation = configuration.rotation.map { RotationStateMachine(policy: $0, retryPolicy: configuration.reconnect) }
         self.datagram = DatagramSide(destination: .lastSender)
         // The datagram channel's handler keeps the engine alive for as long as it is open.
         datagram.datagramWithoutStream = { [self] envelope in hold(envelope.data) }
@@ -149,6 +158,21 @@ public final class Udp2Tcp {
         }
     }
 
+    private func perform(_ action: RotationStateMachine.Action) {
+        switch action {
+        case .arm(let timer):
+            eventLoop.assumeIsolated().scheduleTask(in: timer.delay) { [weak self] in
+                guard let self, let action = rotation?.timerFired(generation: timer.generation) else { return }
+                perform(action)
+            }
+        case .openNext:
+            Log.debug("opening the next connection", ("tcp_forward", configuration.tcpForward))
+            connect()
+        case .switchOver, .none:
+            break  // a switch-over comes only from an established attempt
+        }
+    }
+
     // MARK: the TCP connection
 
     private func connect() {
@@ -163,7 +187,7 @@ public final class Udp2Tcp {
         let connected = target.ipAddress.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: target.host, port: target.port)
         connected.assumeIsolated().whenFailure { [weak self] error in
             // A connected channel reports its end through StreamSide.closed instead.
-            self?.retry(after: "connect failed", reason: describe(error))
+            self?.attemptFailed("connect failed", reason: describe(error))
         }
     }
 
@@ -181,13 +205,28 @@ public final class Udp2Tcp {
             try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))
         }
         let stream = StreamSide(waitsForTLS: tlsContext != nil, establishTimeout: configuration.establishTimeout)
-        stream.established = { [weak self] stream in self?.attach(stream) }
+        stream.established = { [weak self] stream in self?.established(stream) }
         stream.closed = { [weak self] stream, reason in self?.closed(stream, reason: reason) }
         try pipeline.addHandler(stream)
     }
 
+    /// An attempt succeeded: the connection of the tunnel, or the next one of a rotation.
+    private func established(_ stream: StreamSide) {
+        guard self.stream != nil else {
+            attach(stream)
+            return
+        }
+        guard case .switchOver(let age, let drain, let timer) = rotation?.nextEstablished(at: .now()) else {
+            stream.close()  // not expected: only one attempt runs at a time
+            return
+        }
+        switchOver(to: stream, age: age, drain: drain)
+        perform(.arm(timer))
+    }
+
     private func attach(_ stream: StreamSide) {
-        _ = machine.connectionEstablished(at: .now())
+        let now = NIODeadline.now()
+        _ = machine.connectionEstablished(at: now)
         Log.info(
             "connected", ("tcp_forward", configuration.tcpForward), ("remote", stream.remoteAddress?.logDescription),
             ("tls", configuration.tls != nil ? configuration.tls?.serverName : nil), ("dropped_while_down", dropped)
@@ -198,21 +237,62 @@ public final class Udp2Tcp {
         datagram.stream = stream
         while let payload = queue.popFirst() { datagram.appendFrame(payload) }
         datagram.sendFrames()
+        if let action = rotation?.connectionEstablished(at: now) { perform(action) }
+    }
+
+    /// Moves sending to `next`. The old connection goes on delivering what still arrives on it
+    /// (replies sent to tcp2udp's old UDP socket) for `drain`, unless its peer closes it first.
+    private func switchOver(to next: StreamSide, age: TimeAmount, drain: TimeAmount) {
+        guard let old = stream else { return }
+        // What the reader handed over so far leaves on the old connection, before anything on the new one.
+        old.flush()
+        stream = next
+        next.datagram = datagram
+        datagram.stream = next
+        datagram.draining.append(old)
+        Log.info(
+            "connection rotated", ("tcp_forward", configuration.tcpForward), ("age_s", seconds(age)),
+            ("remote", next.remoteAddress?.logDescription), ("drain_ms", drain.nanoseconds / 1_000_000),
+            ("datagrams_received", old.datagramsReceived)
+        )
+        eventLoop.assumeIsolated().scheduleTask(in: drain) { [weak old] in old?.close() }
     }
 
     private func closed(_ stream: StreamSide, reason: String?) {
+        if let index = datagram.draining.firstIndex(where: { $0 === stream }) {
+            datagram.draining.remove(at: index)
+            stream.datagram = nil
+            Log.debug("replaced connection closed", ("reason", reason), ("datagrams_received", stream.datagramsReceived))
+            return
+        }
         guard self.stream === stream else {
-            retry(after: "connection failed", reason: reason ?? "closed by peer before the tunnel was established")
+            attemptFailed("connection failed", reason: reason ?? "closed by peer before the tunnel was established")
             return
         }
         self.stream = nil
         datagram.stream = nil
         stream.datagram = nil
-        let action = machine.connectionLost(at: .now(), using: &random)
+        // A next connection being opened becomes the reconnection.
+        let attemptUnderWay = rotation?.connectionLost() ?? false
+        let action = machine.connectionLost(at: .now(), attemptUnderWay: attemptUnderWay, using: &random)
         Log.info(
             "disconnected", ("tcp_forward", configuration.tcpForward), ("reason", reason ?? "closed by peer"),
-            ("datagrams_received", stream.datagramsReceived), ("retry_in_ms", action.retryMilliseconds)
+            ("datagrams_received", stream.datagramsReceived), ("retry_in_ms", attemptUnderWay ? 0 : action.retryMilliseconds)
         )
+        perform(action)
+    }
+
+    /// An attempt failed before it was established.
+    private func attemptFailed(_ event: String, reason: String) {
+        guard stream != nil else {
+            retry(after: event, reason: reason)
+            return
+        }
+        // The next connection of a rotation: the current one carries on, and it is tried again.
+        let action = rotation?.nextFailed(using: &random) ?? .none
+        var retryIn: Int64?
+        if case .arm(let timer) = action { retryIn = timer.delay.nanoseconds / 1_000_000 }
+        Log.warn("next connection failed", ("tcp_forward", configuration.tcpForward), ("error", reason), ("retry_in_ms", retryIn))
         perform(action)
     }
 
@@ -237,9 +317,19 @@ public final class Udp2Tcp {
 }
 
 extension ReconnectStateMachine.Action {
-    /// The retry delay in milliseconds, for logs.
+    /// The retry delay in milliseconds, for logs: 0 for an immediate retry.
     var retryMilliseconds: Int64? {
-        guard case .retry(let delay) = self else { return nil }
-        return delay.nanoseconds / 1_000_000
+        switch self {
+        case .connect: 0
+        case .retry(let delay): delay.nanoseconds / 1_000_000
+        case .none: nil
+        }
     }
+}
+
+/// `amount` in seconds with milliseconds, for logs: `14340.250`.
+func seconds(_ amount: TimeAmount) -> String {
+    let milliseconds = max(amount.nanoseconds / 1_000_000, 0)
+    let fraction = String(milliseconds % 1000)
+    return "\(milliseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
 }

@@ -74,6 +74,16 @@ struct CommandTests {
         #expect(server.udpBind == nil)
     }
 
+    @Test("--tcp-connection-lifetime: seconds; 0 or absent means never")
+    func connectionLifetime() throws {
+        let base = ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:2"]
+        #expect(try udp2tcp(base).rotation == nil)
+        #expect(try udp2tcp(base + ["--tcp-connection-lifetime", "0"]).rotation == nil)
+        let rotating = try udp2tcp(base + ["--tcp-connection-lifetime=14400"])
+        #expect(rotating.rotation == RotationPolicy(lifetime: .seconds(14400)))
+        #expect(rotating.rotation?.openNextAfter == .seconds(14340))
+    }
+
     @Test("bad udp2tcp command lines are refused", arguments: [
         ["--tcp-forward", "127.0.0.1:5001"],
         ["--udp-listen", "127.0.0.1:51820"],
@@ -92,6 +102,10 @@ struct CommandTests {
         ["--udp-listen", "127.0.0.1:1", "--udp-listen", "127.0.0.1:2", "--tcp-forward", "127.0.0.1:5001"],
         ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--nodelay=yes"],
         ["--udp-listen", "127.0.0.1:1", "--tcp-forward"],
+        ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--tcp-connection-lifetime", "-1"],
+        ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--tcp-connection-lifetime", "1.5"],
+        ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--tcp-connection-lifetime", "4294967296"],
+        ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--tcp-connection-lifetime"],
     ])
     func badUdp2tcp(arguments: [String]) {
         #expect(throws: UsageError.self) { try Udp2TcpCommand.parse(arguments) }
@@ -125,6 +139,10 @@ struct CommandTests {
         (["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:2", "--threads", "0"], "--threads: \"0\" is not a number in 1-255"),
         (["--udp-listen", "127.0.0.1", "--tcp-forward", "127.0.0.1:2"], "--udp-listen: missing port in \"127.0.0.1\""),
         (["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:2", "--frobnicate"], "unknown flag --frobnicate"),
+        (
+            ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:2", "--tcp-connection-lifetime", "5h"],
+            "--tcp-connection-lifetime: \"5h\" is not a number in 0-4294967295"
+        ),
     ])
     func errorText(arguments: [String], message: String) {
         #expect(throws: UsageError(message)) { try Udp2TcpCommand.parse(arguments) }

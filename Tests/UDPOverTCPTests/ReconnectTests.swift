@@ -50,21 +50,68 @@ struct ReconnectTests {
         #expect(machine.failures == 5)
         #expect(machine.connectionEstablished(at: start) == .none)
         #expect(machine.state == .connected(since: start))
-        let lost = machine.connectionLost(at: start + .seconds(10), using: &random)
-        #expect(milliseconds(lost) == 100)
+        #expect(machine.connectionLost(at: start + .seconds(10), using: &random) == .connect, "at once")
+        #expect(machine.failures == 0)
+        let failed = machine.connectionLost(at: start + .seconds(10), using: &random)
+        #expect(milliseconds(failed) == 100, "the backoff starts over")
         #expect(machine.failures == 1)
     }
 
-    @Test("a connection that dropped quickly keeps growing the backoff")
-    func noResetWhenUnhealthy() {
+    @Test("losing an established connection retries at once, then failed attempts back off")
+    func immediateRetryAfterCut() {
+        var machine = ReconnectStateMachine(policy: noJitter)
+        var random = SeededGenerator(seed: 5)
+        _ = machine.start()
+        _ = machine.connectionEstablished(at: start)
+        // The gateway's idle cut (10 min) or age cut (5 h).
+        #expect(machine.connectionLost(at: start + .seconds(600), using: &random) == .connect)
+        #expect(machine.state == .connecting)
+        var waits: [Int64] = []
+        for _ in 0..<4 {
+            waits.append(milliseconds(machine.connectionLost(at: start + .seconds(600), using: &random)) ?? -1)
+            #expect(machine.retryTimerFired() == .connect)
+        }
+        #expect(waits == [100, 200, 400, 800])
+        // Up again, and cut again after another long while: at once again.
+        _ = machine.connectionEstablished(at: start + .seconds(700))
+        #expect(machine.connectionLost(at: start + .seconds(18_700), using: &random) == .connect)
+    }
+
+    @Test("a connection cut soon after it is established retries at once the first time only")
+    func flappingBacksOff() {
         var machine = ReconnectStateMachine(policy: noJitter)
         var random = SeededGenerator(seed: 3)
         _ = machine.start()
-        _ = machine.connectionLost(at: start, using: &random)
-        _ = machine.retryTimerFired()
         _ = machine.connectionEstablished(at: start)
-        let lost = machine.connectionLost(at: start + .milliseconds(9_999), using: &random)
-        #expect(milliseconds(lost) == 200)
+        #expect(machine.connectionLost(at: start + .milliseconds(9_999), using: &random) == .connect, "first cut: at once")
+        var waits: [Int64] = []
+        for round in 1...4 {
+            let established = start + .seconds(Int64(round) * 20)
+            _ = machine.connectionEstablished(at: established)
+            // A gateway that accepts, then drops at once, each time.
+            waits.append(milliseconds(machine.connectionLost(at: established + .seconds(1), using: &random)) ?? -1)
+            _ = machine.retryTimerFired()
+        }
+        #expect(waits == [100, 200, 400, 800])
+        // A connection that stays up for the healthy period earns the immediate retry back.
+        _ = machine.connectionEstablished(at: start + .seconds(200))
+        #expect(machine.connectionLost(at: start + .seconds(210), using: &random) == .connect)
+    }
+
+    @Test("an attempt already under way (a rotation's next connection) becomes the retry")
+    func attemptUnderWay() {
+        var machine = ReconnectStateMachine(policy: noJitter)
+        var random = SeededGenerator(seed: 6)
+        _ = machine.start()
+        _ = machine.connectionEstablished(at: start)
+        #expect(machine.connectionLost(at: start + .seconds(3600), attemptUnderWay: true, using: &random) == .none)
+        #expect(machine.state == .connecting)
+        #expect(machine.retryTimerFired() == .none, "no timer is involved")
+        // That attempt fails: the usual backoff.
+        #expect(milliseconds(machine.connectionLost(at: start + .seconds(3600), using: &random)) == 100)
+        #expect(machine.retryTimerFired() == .connect)
+        #expect(machine.connectionEstablished(at: start + .seconds(3601)) == .none)
+        #expect(machine.state == .connected(since: start + .seconds(3601)))
     }
 
     @Test("jitter takes at most its fraction off and never exceeds the cap", arguments: [1, 2, 3, 4, 5] as [UInt64])

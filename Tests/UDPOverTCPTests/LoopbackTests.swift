@@ -1,0 +1,215 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+import UDPOverTCP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private let loopback = try! SocketAddress(ipAddress: "127.0.0.1", port: 0)
+
+/// Echoes every datagram to its sender 50 ms later (a round trip: replies to what went out just
+/// before a rotation arrive after it) and notes each sequence number (the first four bytes)
+/// with the port it came from: tcp2udp's per-connection socket.
+private final class UDPEcho: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+    let seen: NIOLockedValueBox<[(sequence: UInt32, port: Int)]>
+
+    init(seen: NIOLockedValueBox<[(sequence: UInt32, port: Int)]>) {
+        self.seen = seen
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        if let sequence = envelope.data.getInteger(at: envelope.data.readerIndex, as: UInt32.self) {
+            seen.withLockedValue { $0.append((sequence, envelope.remoteAddress.port ?? 0)) }
+        }
+        let context = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.value.eventLoop.scheduleTask(in: .milliseconds(50)) {
+            context.value.writeAndFlush(Self.wrapOutboundOut(envelope), promise: nil)
+        }
+    }
+}
+
+/// Notes the sequence number of every datagram that comes back, with when it came.
+private final class Collector: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let received: NIOLockedValueBox<[UInt32: NIODeadline]>
+
+    init(received: NIOLockedValueBox<[UInt32: NIODeadline]>) {
+        self.received = received
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        guard let sequence = envelope.data.getInteger(at: envelope.data.readerIndex, as: UInt32.self) else { return }
+        received.withLockedValue { if $0[sequence] == nil { $0[sequence] = .now() } }
+    }
+}
+
+/// A TCP server that echoes the bytes of every connection: framed datagrams come back framed.
+private final class StreamEcho: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.writeAndFlush(data, promise: nil)
+    }
+}
+
+/// WireGuard's side of a udp2tcp: sends numbered datagrams and collects what comes back.
+private struct Client {
+    let channel: Channel
+    let received = NIOLockedValueBox<[UInt32: NIODeadline]>([:])
+
+    init(group: EventLoopGroup) throws {
+        let received = self.received
+        channel = try DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(received: received)) }
+            }
+            .bind(to: loopback).wait()
+    }
+
+    /// Sends datagram `sequence` (100 bytes) to `target`.
+    func send(_ sequence: UInt32, to target: SocketAddress) {
+        var buffer = channel.allocator.buffer(capacity: 100)
+        buffer.writeInteger(sequence)
+        buffer.writeRepeatingByte(UInt8(truncatingIfNeeded: sequence), count: 96)
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: buffer), promise: nil)
+    }
+
+    var echoed: Set<UInt32> { received.withLockedValue { Set($0.keys) } }
+
+    /// Waits (polling, up to `seconds`) until every one of `expected` came back.
+    func waitForEchoes(_ expected: Set<UInt32>, seconds: Double) -> Bool {
+        for _ in 0..<Int(seconds * 50) {
+            if expected.isSubset(of: echoed) { return true }
+            usleep(20_000)
+        }
+        return expected.isSubset(of: echoed)
+    }
+}
+
+/// A framing echo server on 127.0.0.1 that keeps every accepted connection.
+private struct StreamEchoServer {
+    let listener: Channel
+    let connections = NIOLockedValueBox<[Channel]>([])
+
+    init(group: EventLoopGroup) throws {
+        let connections = self.connections
+        listener = try ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                connections.withLockedValue { $0.append(channel) }
+                return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(StreamEcho()) }
+            }
+            .bind(to: loopback).wait()
+    }
+
+    var port: Int { listener.localAddress!.port! }
+    var accepted: Int { connections.withLockedValue { $0.count } }
+}
+
+/// A backoff far beyond the tests' bounds: a retry that waits for it fails them.
+private let slowBackoff = ReconnectPolicy(
+    initialDelay: .seconds(10), maximumDelay: .seconds(10), multiplier: 2, jitter: 0, healthyAfter: .seconds(10)
+)
+
+private func startUdp2Tcp(
+    forwardTo port: Int, rotation: RotationPolicy?, reconnect: ReconnectPolicy = slowBackoff, group: EventLoopGroup
+) throws -> SocketAddress {
+    let configuration = Udp2TcpConfiguration(
+        udpListen: loopback, tcpForward: HostPort(host: "127.0.0.1", port: port), reconnect: reconnect, rotation: rotation
+    )
+    let channel = try Udp2Tcp.start(configuration, on: group.next()).wait()
+    return try SocketAddress(ipAddress: "127.0.0.1", port: channel.localAddress!.port!)
+}
+
+@Suite("udp2tcp on loopback sockets", .serialized)
+struct LoopbackTests {
+    @Test("with --tcp-connection-lifetime 1 s, 200 datagrams cross several rotations and all of them come back")
+    func rotationLosesNothing() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        let seen = NIOLockedValueBox<[(sequence: UInt32, port: Int)]>([])
+        let echo = try DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPEcho(seen: seen)) }
+            }
+            .bind(to: loopback).wait()
+        let tcp2udp = try Tcp2Udp.start(
+            Tcp2UdpConfiguration(tcpListen: [loopback], udpForward: echo.localAddress!, udpBind: loopback, threads: 1), group: group
+        ).wait()
+        let udp2tcp = try startUdp2Tcp(
+            forwardTo: tcp2udp[0].localAddress!.port!, rotation: RotationPolicy(lifetime: .seconds(1)), group: group
+        )
+        let client = try Client(group: group)
+        let count: UInt32 = 200
+        for sequence in 0..<count {
+            client.send(sequence, to: udp2tcp)
+            usleep(10_000)  // about 100 a second: 2 s, two rotations or more
+        }
+        let all = Set(0..<count)
+        #expect(client.waitForEchoes(all, seconds: 5), "lost: \(all.subtracting(client.echoed).sorted())")
+        let arrived = seen.withLockedValue { $0 }
+        #expect(Set(arrived.map(\.sequence)) == all, "every datagram reached the far side")
+        let connections = Set(arrived.map(\.port))
+        #expect(connections.count >= 2, "tcp2udp saw \(connections.count) connection(s)")
+    }
+
+    @Test("a connection the server closes is replaced at once and carries traffic again")
+    func reconnectAfterCut() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        var recoveries: [Double] = []
+        // Three udp2tcps, each cut once after its tunnel carried traffic. Their backoff is 10 s:
+        // only an immediate retry recovers within the 3 s allowed.
+        for run in 1...3 {
+            let server = try StreamEchoServer(group: group)
+            let udp2tcp = try startUdp2Tcp(forwardTo: server.port, rotation: nil, group: group)
+            let client = try Client(group: group)
+            client.send(0, to: udp2tcp)
+            #expect(client.waitForEchoes([0], seconds: 5), "run \(run): the tunnel works before the cut")
+            let connection = try #require(server.connections.withLockedValue { $0.first })
+            try connection.close().wait()
+            let cutAt = NIODeadline.now()
+            var recovered: NIODeadline?
+            // One datagram every 10 ms for up to 3 s; the first echo of one sent after the cut ends it.
+            for sequence in 1...300 as ClosedRange<UInt32> {
+                client.send(sequence, to: udp2tcp)
+                usleep(10_000)
+                recovered = client.received.withLockedValue { $0.filter { $0.key >= 1 }.values.min() }
+                if recovered != nil { break }
+            }
+            let at = try #require(recovered, "run \(run): no traffic within 3 s after the cut")
+            recoveries.append(Double((at - cutAt).nanoseconds / 10_000) / 100)
+            #expect(server.accepted == 2, "run \(run): one new connection")
+        }
+        print("udp2tcp: traffic again after a cut, ms: \(recoveries)")
+    }
+
+    @Test("when the next connection cannot be opened, the current one carries on")
+    func failedRotationKeepsOld() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        let server = try StreamEchoServer(group: group)
+        let udp2tcp = try startUdp2Tcp(
+            forwardTo: server.port, rotation: RotationPolicy(lifetime: .milliseconds(500)), reconnect: .standard, group: group
+        )
+        let client = try Client(group: group)
+        client.send(0, to: udp2tcp)
+        #expect(client.waitForEchoes([0], seconds: 5))
+        // No more connections: every attempt at the next one is refused.
+        try server.listener.close().wait()
+        let count: UInt32 = 150
+        for sequence in 1..<count {
+            client.send(sequence, to: udp2tcp)
+            usleep(10_000)  // 1.5 s: three lifetimes
+        }
+        let all = Set(0..<count)
+        #expect(client.waitForEchoes(all, seconds: 5), "lost: \(all.subtracting(client.echoed).sorted())")
+        #expect(server.accepted == 1)
+    }
+}
