@@ -22,3 +22,18 @@ int vpn_tun_set_interface(int fd, const char *name, int flags) {
 int vpn_tun_set_persistent(int fd, int persistent) {
     return ioctl(fd, TUNSETPERSIST, (unsigned long)persistent);
 }
+
+static int saved_argc;
+static char *const *saved_argv;
+
+// glibc calls the functions of .init_array with (argc, argv, envp), as it calls main
+// (csu/libc-start.c, call_init); the vector lives as long as the process.
+__attribute__((constructor)) static void vpn_save_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+
+int vpn_argument_count(void) { return saved_argc; }
+
+char *const *vpn_argument_vector(void) { return saved_argv; }

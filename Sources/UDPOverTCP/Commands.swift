@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import SystemCalls
 import VPNLog
 
 #if canImport(Glibc)
@@ -101,7 +102,7 @@ public enum Udp2TcpCommand {
 
     /// Runs udp2tcp with `arguments` (default: the process's, without the program name);
     /// returns only by exiting.
-    public static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+    public static func main(arguments: [String] = Array(ProcessArguments.all.dropFirst())) -> Never {
         let configuration: Udp2TcpConfiguration = startUp(
             tool: "udp2tcp", about: about, flags: flags, required: ["udp-listen", "tcp-forward"], arguments: arguments, parse: parse
         )
@@ -179,7 +180,7 @@ public enum Tcp2UdpCommand {
 
     /// Runs tcp2udp with `arguments` (default: the process's, without the program name);
     /// returns only by exiting.
-    public static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+    public static func main(arguments: [String] = Array(ProcessArguments.all.dropFirst())) -> Never {
         let configuration: Tcp2UdpConfiguration = startUp(
             tool: "tcp2udp", about: about, flags: flags, required: ["tcp-listen", "udp-forward"], arguments: arguments, parse: parse
         )

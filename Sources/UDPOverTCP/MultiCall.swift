@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemCalls
 
 /// One executable for both tools (as busybox does): the image ships `udp-over-tcp` once, with
 /// `udp2tcp` and `tcp2udp` as links to it, so NIO, BoringSSL and the Swift runtime are stored
@@ -45,7 +46,7 @@ public enum MultiCall {
 
     /// Runs the tool the process's command line names; exits 2 with the usage text otherwise.
     public static func main() -> Never {
-        switch resolve(CommandLine.arguments) {
+        switch resolve(ProcessArguments.all) {
         case .run(.udp2tcp, let arguments):
             Udp2TcpCommand.main(arguments: arguments)
         case .run(.tcp2udp, let arguments):

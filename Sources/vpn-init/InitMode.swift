@@ -1,11 +1,9 @@
 // vpn-init as a container's PID 1.
 //
-// main.swift calls this for `vpn-init [--] [CMD ARGS...]` (every invocation that is not a
-// subcommand such as `genkey` or `render`), as the very first thing it does, with the command
-// after an optional leading `--`:
-//
-//     let arguments = Array(CommandLine.arguments.dropFirst())
-//     InitMode.run(command: arguments.first == "--" ? Array(arguments.dropFirst()) : arguments)
+// main.swift calls `InitMode.run(command:)` for every invocation that is not a subcommand (such
+// as `genkey` or `render`), with the main command: the arguments after an optional leading `--`.
+// The arguments come from ProcessArguments (argv as the kernel passed it), never from
+// /proc/self/cmdline, so a subcommand run through `nsenter -m` cannot turn into init mode.
 //
 // It never returns: it exits with 0 after a SIGTERM/SIGINT shutdown, the main command's status
 // when that exits on its own (128+N when killed by signal N), or Boot's exit code on failure.

@@ -1,12 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemCalls
 import VPNLog
 
 // vpn-init is the container's PID 1: with no subcommand it runs as init, and any arguments
 // (after an optional `--`) are the main command, as with tini. The subcommands are tools for
 // `docker exec`, the HEALTHCHECK and key handling.
-let arguments = Array(CommandLine.arguments.dropFirst())
+let arguments = Array(ProcessArguments.all.dropFirst())
 setLogLevel(from: environmentDictionary())
 
 switch arguments.first {

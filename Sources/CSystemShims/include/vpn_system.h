@@ -22,4 +22,11 @@ int vpn_tun_set_interface(int fd, const char *name, int flags);
 /// Keeps the TUN device of `fd` after its last descriptor closes (`persistent` 1) or not (0);
 /// the corresponding C call is `ioctl(fd, TUNSETPERSIST, persistent)`. Returns 0, or -1.
 int vpn_tun_set_persistent(int fd, int persistent);
+
+/// The process's argument count and vector as the kernel passed them to `main`, saved by an ELF
+/// constructor before any Swift runs. Unlike Swift's `CommandLine.arguments` (which reads
+/// /proc/self/cmdline on Linux), they do not depend on which /proc is mounted: under
+/// `nsenter -m` into a container, /proc belongs to another PID namespace.
+int vpn_argument_count(void);
+char *const *vpn_argument_vector(void);
 #endif
