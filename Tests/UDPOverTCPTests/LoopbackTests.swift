@@ -152,7 +152,8 @@ struct LoopbackTests {
             usleep(10_000)  // about 100 a second: 2 s, two rotations or more
         }
         let all = Set(0..<count)
-        #expect(client.waitForEchoes(all, seconds: 5), "lost: \(all.subtracting(client.echoed).sorted())")
+        let complete = client.waitForEchoes(all, seconds: 5)
+        #expect(complete, "lost: \(all.subtracting(client.echoed).sorted())")
         let arrived = seen.withLockedValue { $0 }
         #expect(Set(arrived.map(\.sequence)) == all, "every datagram reached the far side")
         let connections = Set(arrived.map(\.port))
@@ -171,7 +172,8 @@ struct LoopbackTests {
             let udp2tcp = try startUdp2Tcp(forwardTo: server.port, rotation: nil, group: group)
             let client = try Client(group: group)
             client.send(0, to: udp2tcp)
-            #expect(client.waitForEchoes([0], seconds: 5), "run \(run): the tunnel works before the cut")
+            let works = client.waitForEchoes([0], seconds: 5)
+            #expect(works, "run \(run): the tunnel works before the cut")
             let connection = try #require(server.connections.withLockedValue { $0.first })
             try connection.close().wait()
             let cutAt = NIODeadline.now()
@@ -200,7 +202,8 @@ struct LoopbackTests {
         )
         let client = try Client(group: group)
         client.send(0, to: udp2tcp)
-        #expect(client.waitForEchoes([0], seconds: 5))
+        let works = client.waitForEchoes([0], seconds: 5)
+        #expect(works, "the tunnel works before the listener goes")
         // No more connections: every attempt at the next one is refused.
         try server.listener.close().wait()
         let count: UInt32 = 150
@@ -209,7 +212,8 @@ struct LoopbackTests {
             usleep(10_000)  // 1.5 s: three lifetimes
         }
         let all = Set(0..<count)
-        #expect(client.waitForEchoes(all, seconds: 5), "lost: \(all.subtracting(client.echoed).sorted())")
+        let complete = client.waitForEchoes(all, seconds: 5)
+        #expect(complete, "lost: \(all.subtracting(client.echoed).sorted())")
         #expect(server.accepted == 1)
     }
 }
