@@ -9,7 +9,8 @@ Run it with a Python that has dstack-sdk (scripts/lib/dstack.sh: dstack_sdk_pyth
   check-dstack-sdk.py --endpoint E --app-id HEX --instance-id HEX [--node NAME]
       checks a stand-in that already runs at E (a socket path or http://127.0.0.1:PORT)
 
-Prints one indented line per check and exits 1 if any failed.
+Prints one indented line per check (with --quiet only the failed ones and a count) and exits 1
+if any failed.
 """
 
 import argparse
@@ -29,12 +30,18 @@ AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dstack-agent.p
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 failures = 0
+passes = 0
+quiet = False
 
 
 def result(ok, what, detail=""):
-    global failures
+    global failures, passes
     if not ok:
         failures += 1
+    else:
+        passes += 1
+        if quiet:
+            return ok
     print(f"  {'ok' if ok else 'not ok'} - {what}" + (f" ({detail})" if detail and not ok else ""), flush=True)
     return ok
 
@@ -108,12 +115,14 @@ def check_endpoint(endpoint, app_id, instance_id, node="node-a", label=None):
     try:
         from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-        derived = X25519PrivateKey.from_private_bytes(first.decode_key()[:32]).public_key()
-        independent = base64.b64encode(derived.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
-        result(public == independent, f"{label}: wg-public-key matches an independent X25519",
-               f"{public} != {independent}")
     except ImportError:
-        pass
+        return first.key
+    derived = attempt(f"{label}: X25519 of wg-private-key",
+                      lambda: X25519PrivateKey.from_private_bytes(base64.b64decode(private)).public_key())
+    if derived is not None:
+        independent = base64.b64encode(derived.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+        result(public == independent, f"{label}: wg-public-key matches an independent X25519 (cryptography)",
+               f"{public} != {independent}")
     return first.key
 
 
@@ -203,13 +212,18 @@ def main():
     parser.add_argument("--app-id")
     parser.add_argument("--instance-id")
     parser.add_argument("--node", default="node-a")
+    parser.add_argument("--quiet", action="store_true")
     options = parser.parse_args()
+    global quiet
+    quiet = options.quiet
     if options.self_test:
         self_test()
     elif options.endpoint and options.app_id and options.instance_id:
         check_endpoint(options.endpoint, options.app_id, options.instance_id, options.node)
     else:
         parser.error("--self-test, or --endpoint with --app-id and --instance-id")
+    if quiet:
+        print(f"  {passes} checks with the official client passed, {failures} failed", flush=True)
     sys.exit(1 if failures else 0)
 
 
