@@ -3,7 +3,7 @@
 passed=0
 failed=0
 
-# check NAME COMMAND...: runs COMMAND; a zero exit passes.
+# check NAME COMMAND...: runs COMMAND; a zero exit passes. Returns 1 when it failed.
 check() {
   local name=$1
   shift
@@ -13,6 +13,7 @@ check() {
   else
     failed=$((failed + 1))
     echo "not ok - $name"
+    return 1
   fi
 }
 

@@ -1,8 +1,11 @@
-# Two simulated containers in network namespaces (DESIGN.md "Test environments"): each node runs
-# vpn-init as PID 1 of its own pid+mount namespace with a private /run, inside a network
-# namespace of its own. The namespaces are joined by a veth pair on 172.31.0.0/24 and have no
-# default route, so nothing they send can leave the machine.
+# Two simulated containers in network namespaces: each node runs vpn-init as PID 1 of its own
+# pid+mount namespace with a private /run, inside a network namespace of its own. The namespaces
+# are joined by a veth pair on 172.31.0.0/24 and have no default route, so nothing they send can
+# leave the machine.
 # Source after scripts/lib/checks.sh; set $bin (vpn-init) and $work (a temp dir) first.
+# A suite with another topology builds its own namespaces instead of nodes_create, sets $ns_a
+# and $ns_b to them, and defines its own node_env after sourcing this file: node_start,
+# node_kill, node_exec and nodes_destroy work the same.
 
 NS_PREFIX=${NS_PREFIX:-vt$$}
 ns_a=${NS_PREFIX}a
@@ -68,6 +71,7 @@ node_start() {
   for i in $(seq 200); do
     pid=$(pgrep -P "$(cat "$work/$node.unshare")" -x vpn-init | head -n 1)
     [ -n "$pid" ] && break
+    kill -0 "$(cat "$work/$node.unshare")" 2>/dev/null || break  # it already ended (a failed boot)
     sleep 0.05
   done
   echo "$pid" >"$work/$node.pid"
