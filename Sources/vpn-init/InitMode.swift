@@ -56,6 +56,7 @@ enum InitMode {
         do {
             settings = try Boot.prepare(environment: environment)
             supervisor.configuration.shutdownGrace = .milliseconds(Int64((settings.shutdownGrace * 1000).rounded()))
+            NodeIdentity(settings: settings).record(interface: settings.config.interfaceName, supervisor: supervisor)
             tunnel = try Tunnel.bringUp(settings, supervisor: supervisor)
             try Forwarding.install(settings, supervisor: supervisor)
             try tunnel.finishBringUp()

@@ -28,7 +28,7 @@ enum StatusCommand {
         do {
             let backend = try WireGuardBackends.existing(interfaceName: interface)
             let device = try backend.device()
-            let identity = identity()
+            let identity = identity(interface: interface)
             print(json ? StatusFormat.json(device, implementation: backend.implementation, identity: identity)
                        : StatusFormat.text(device, implementation: backend.implementation, identity: identity, now: wallClockSeconds()))
             return 0
@@ -88,14 +88,16 @@ enum StatusCommand {
         }
     }
 
-    /// The node's name and key source from the environment (as `docker exec` passes the
-    /// container's), and in dstack mode the app and instance ids from the guest agent. An agent
-    /// that does not answer leaves the ids out (with a warning): the interface is still shown.
-    private static func identity() -> StatusFormat.Identity {
+    /// Who the node is: what its init recorded at boot (which works through `nsenter`, without
+    /// the container's environment), else the environment (as `docker exec` passes it), asking
+    /// the guest agent for the ids in dstack mode. An agent that does not answer leaves the ids
+    /// out, with a warning: the interface is still shown.
+    private static func identity(interface: String) -> NodeIdentity {
+        if let recorded = NodeIdentity.recorded(interface: interface) { return recorded }
         let environment = environmentDictionary()
-        let source = environment["VPN_KEY_SOURCE"]?.lowercased() == "dstack" ? "dstack" : "file"
-        var identity = StatusFormat.Identity(nodeName: environment["VPN_NODE_NAME"] ?? hostName(), keySource: source)
-        guard source == "dstack" else { return identity }
+        let source: KeySource = environment["VPN_KEY_SOURCE"]?.lowercased() == "dstack" ? .dstack : .file
+        var identity = NodeIdentity(nodeName: environment["VPN_NODE_NAME"] ?? hostName(), keySource: source)
+        guard source == .dstack else { return identity }
         do {
             let endpoint = try environment["DSTACK_SIMULATOR_ENDPOINT"].map { (text) throws(HTTPError) in try AgentEndpoint(parsing: text) }
             let config = VPNConfig(addresses: [], agentEndpoint: endpoint)
@@ -106,13 +108,6 @@ enum StatusCommand {
             printError("vpn-init status: app_id and instance_id unknown: \(error)")
         }
         return identity
-    }
-
-    /// The host name (a container's default node name).
-    private static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
-        return String(cString: buffer)
     }
 
     /// `WG_INTERFACE` from the environment (as `docker exec` passes the container's), else `wg0`.

@@ -3,17 +3,9 @@ import WireGuard
 
 /// How `vpn-init status` prints a device: `wg show`-like text, or one JSON object (snake_case). Neither ever contains a private or preshared key.
 enum StatusFormat {
-    /// Who this node is: its name and key source, and in dstack mode the ids the agent reports.
-    struct Identity {
-        var nodeName: String
-        var keySource: String
-        var appID: String?
-        var instanceID: String?
-    }
-
-    static func text(_ device: WireGuardDevice, implementation: WireGuardImplementation, identity: Identity, now: Int64) -> String {
+    static func text(_ device: WireGuardDevice, implementation: WireGuardImplementation, identity: NodeIdentity, now: Int64) -> String {
         var lines = ["interface: \(device.interfaceName) (\(implementation.rawValue))"]
-        lines.append("  node: \(identity.nodeName) (key source \(identity.keySource))")
+        lines.append("  node: \(identity.nodeName) (key source \(identity.keySource.rawValue))")
         if let app = identity.appID, let instance = identity.instanceID {
             lines.append("  dstack app: \(app), instance: \(instance)")
         }
@@ -37,7 +29,7 @@ enum StatusFormat {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ device: WireGuardDevice, implementation: WireGuardImplementation, identity: Identity) -> String {
+    static func json(_ device: WireGuardDevice, implementation: WireGuardImplementation, identity: NodeIdentity) -> String {
         let peers = device.peers.map { peer in
             object([
                 ("public_key", string(peer.publicKey.base64)),
@@ -56,8 +48,8 @@ enum StatusFormat {
             ("listen_port", String(device.listenPort)),
             ("fwmark", String(device.fwmark)),
             ("node_name", string(identity.nodeName)),
-            ("key_source", string(identity.keySource)),
-        ] + (identity.keySource == "dstack" ? [
+            ("key_source", string(identity.keySource.rawValue)),
+        ] + (identity.keySource == .dstack ? [
             ("app_id", identity.appID.map(string) ?? "null"),
             ("instance_id", identity.instanceID.map(string) ?? "null"),
         ] : []) + [
