@@ -64,7 +64,7 @@ public enum Udp2TcpCommand {
         FlagSpec(name: "tls-ca-file", valueName: "FILE", help: "With --tls: PEM file of trusted CA certificates (default: the system roots)"),
         FlagSpec(
             name: "tcp-connection-lifetime", valueName: "SECONDS",
-            help: "Replace the TCP connection before it is this old (e.g. below a gateway's limit on connection age): the next one is opened a tenth of that (at most 60 s) before, takes over sending once established, and the old one delivers what still arrives for up to 5 s. 0 (the default) means never"
+            help: "Replace the TCP connection before it is this old (e.g. below a gateway's limit on connection age): the next one is opened a tenth of that (at most 60 s) before and takes over sending once established; the old one still delivers what arrives on it until 5 s after the new one delivered its first datagram (10 min at most). 0 (the default) means never"
         ),
     ] + sharedFlags
 

@@ -5,15 +5,24 @@ import NIOCore
 public struct RotationPolicy: Equatable, Sendable {
     /// The age a connection should not reach; positive.
     public var lifetime: TimeAmount
-    /// How long a replaced connection keeps delivering what arrives on it, at most.
+    /// Once the next connection delivered a datagram (the far side answers through it), the
+    /// old one is kept this long for what is still on its way to it.
     public var drain: TimeAmount
+    /// The old connection is closed this long after the switch even when the next one has
+    /// delivered nothing yet (an idle tunnel, whose far side still sends to the old one).
+    public var maximumDrain: TimeAmount
     /// The next connection is opened this long before the lifetime, at most.
     public var maximumLead: TimeAmount
 
-    /// Drains for up to 5 s and opens the next connection up to a minute before the lifetime.
-    public init(lifetime: TimeAmount, drain: TimeAmount = .seconds(5), maximumLead: TimeAmount = .seconds(60)) {
+    /// Drains 5 s after the next connection's first datagram, 10 minutes at most (the
+    /// gateway's idle cut), and opens the next connection up to a minute before the lifetime.
+    public init(
+        lifetime: TimeAmount, drain: TimeAmount = .seconds(5), maximumDrain: TimeAmount = .minutes(10),
+        maximumLead: TimeAmount = .seconds(60)
+    ) {
         self.lifetime = lifetime
         self.drain = drain
+        self.maximumDrain = maximumDrain
         self.maximumLead = maximumLead
     }
 
@@ -24,10 +33,16 @@ public struct RotationPolicy: Equatable, Sendable {
         lifetime - min(.nanoseconds(lifetime.nanoseconds / 10), maximumLead)
     }
 
-    /// How long a replaced connection is kept open for what is still on its way to it: ``drain``,
-    /// at most half the lifetime, so at most one connection drains at a time.
+    /// How long a replaced connection is kept after the next one delivered its first datagram:
+    /// ``drain``, within ``drainLimit``.
     public var drainTime: TimeAmount {
-        min(drain, .nanoseconds(lifetime.nanoseconds / 2))
+        min(drain, drainLimit)
+    }
+
+    /// How long a replaced connection is kept at most: ``maximumDrain``, at most half the
+    /// lifetime, so at most one connection drains at a time.
+    public var drainLimit: TimeAmount {
+        min(maximumDrain, .nanoseconds(lifetime.nanoseconds / 2))
     }
 }
 
@@ -65,8 +80,9 @@ public struct RotationStateMachine: Sendable {
         /// Open the next connection now (same target and TLS settings).
         case openNext
         /// Send on the next connection from now on; keep delivering from the old one, which
-        /// was `age` old, for `drain`, then close it; arm the timer for the new one.
-        case switchOver(age: TimeAmount, drain: TimeAmount, next: Timer)
+        /// was `age` old, as the policy says (``RotationPolicy/drainTime``,
+        /// ``RotationPolicy/drainLimit``), then close it; arm the timer for the new one.
+        case switchOver(age: TimeAmount, next: Timer)
     }
 
     public let policy: RotationPolicy
@@ -110,7 +126,7 @@ public struct RotationStateMachine: Sendable {
         failures = 0
         rotations += 1
         state = .waiting(since: now)
-        return .switchOver(age: now - since, drain: policy.drainTime, next: nextTimer(after: policy.openNextAfter))
+        return .switchOver(age: now - since, next: nextTimer(after: policy.openNextAfter))
     }
 
     /// The next connection failed (connect, handshake, or closed before it was established).

@@ -22,6 +22,9 @@ final class StreamSide: ChannelDuplexHandler {
     var closed: ((StreamSide, String?) -> Void)?
     /// Called when a PROXY header names the real client.
     var proxyHeader: ((StreamSide, ProxyHeader) -> Void)?
+    /// Called once, for the first datagram decoded (udp2tcp: the far side answers through this
+    /// connection now).
+    var firstDatagram: ((StreamSide) -> Void)?
 
     /// Milestones still missing before the tunnel is established (TLS handshake, PROXY header).
     private var milestonesPending: Int
@@ -57,6 +60,7 @@ final class StreamSide: ChannelDuplexHandler {
         established = nil
         closed = nil
         proxyHeader = nil
+        firstDatagram = nil
         establishTimer?.cancel()
     }
 
@@ -106,6 +110,10 @@ final class StreamSide: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         datagramsReceived += 1
+        if let firstDatagram {
+            self.firstDatagram = nil
+            firstDatagram(self)
+        }
         datagram?.deliver(Self.unwrapInboundIn(data))
     }
 

@@ -216,11 +216,11 @@ public final class Udp2Tcp {
             attach(stream)
             return
         }
-        guard case .switchOver(let age, let drain, let timer) = rotation?.nextEstablished(at: .now()) else {
+        guard let policy = rotation?.policy, case .switchOver(let age, let timer) = rotation?.nextEstablished(at: .now()) else {
             stream.close()  // not expected: only one attempt runs at a time
             return
         }
-        switchOver(to: stream, age: age, drain: drain)
+        switchOver(to: stream, age: age, policy: policy)
         perform(.arm(timer))
     }
 
@@ -240,9 +240,12 @@ public final class Udp2Tcp {
         if let action = rotation?.connectionEstablished(at: now) { perform(action) }
     }
 
-    /// Moves sending to `next`. The old connection goes on delivering what still arrives on it
-    /// (replies sent to tcp2udp's old UDP socket) for `drain`, unless its peer closes it first.
-    private func switchOver(to next: StreamSide, age: TimeAmount, drain: TimeAmount) {
+    /// Moves sending to `next`. The old connection goes on delivering what still arrives on it:
+    /// the far side's WireGuard sends to tcp2udp's old UDP socket until a packet through the new
+    /// connection makes it roam. So the old one is kept until the new one delivered a datagram,
+    /// then ``RotationPolicy/drainTime`` more, ``RotationPolicy/drainLimit`` after the switch at
+    /// most, unless its peer closes it first.
+    private func switchOver(to next: StreamSide, age: TimeAmount, policy: RotationPolicy) {
         guard let old = stream else { return }
         // What the reader handed over so far leaves on the old connection, before anything on the new one.
         old.flush()
@@ -252,10 +255,13 @@ public final class Udp2Tcp {
         datagram.draining.append(old)
         Log.info(
             "connection rotated", ("tcp_forward", configuration.tcpForward), ("age_s", seconds(age)),
-            ("remote", next.remoteAddress?.logDescription), ("drain_ms", drain.nanoseconds / 1_000_000),
-            ("datagrams_received", old.datagramsReceived)
+            ("remote", next.remoteAddress?.logDescription), ("datagrams_received", old.datagramsReceived)
         )
-        eventLoop.assumeIsolated().scheduleTask(in: drain) { [weak old] in old?.close() }
+        let loop = eventLoop.assumeIsolated()
+        next.firstDatagram = { [weak old] _ in
+            loop.scheduleTask(in: policy.drainTime) { [weak old] in old?.close() }
+        }
+        loop.scheduleTask(in: policy.drainLimit) { [weak old] in old?.close() }
     }
 
     private func closed(_ stream: StreamSide, reason: String?) {

@@ -112,6 +112,53 @@ private struct StreamEchoServer {
     var accepted: Int { connections.withLockedValue { $0.count } }
 }
 
+/// WireGuard's far side: a UDP echo behind a tcp2udp on 127.0.0.1.
+private struct FarSide {
+    let echo: Channel
+    let seen = NIOLockedValueBox<[(sequence: UInt32, port: Int)]>([])
+    let tcpPort: Int
+
+    init(group: EventLoopGroup) throws {
+        let seen = self.seen
+        echo = try DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPEcho(seen: seen)) }
+            }
+            .bind(to: loopback).wait()
+        let listeners = try Tcp2Udp.start(
+            Tcp2UdpConfiguration(tcpListen: [loopback], udpForward: echo.localAddress!, udpBind: loopback, threads: 1), group: group
+        ).wait()
+        tcpPort = listeners[0].localAddress!.port!
+    }
+}
+
+/// Established TCP connections to `port` on this machine, from /proc/net/tcp (IPv4).
+private func establishedConnections(toPort port: Int) -> Int {
+    guard let file = fopen("/proc/net/tcp", "r") else { return -1 }
+    defer { fclose(file) }
+    var line: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    defer { free(line) }
+    let hex = String(port, radix: 16, uppercase: true)
+    let remote = ":" + String(repeating: "0", count: 4 - hex.count) + hex
+    var count = 0
+    while getline(&line, &capacity, file) > 0, let line {
+        // sl local_address rem_address st ...; st 01 is ESTABLISHED.
+        let fields = String(cString: line).split(separator: " ")
+        if fields.count > 3, fields[2].hasSuffix(remote), fields[3] == "01" { count += 1 }
+    }
+    return count
+}
+
+/// Polls `condition` every 20 ms for up to `seconds`.
+private func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
+    for _ in 0..<Int(seconds * 50) {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
+
 /// A backoff far beyond the tests' bounds: a retry that waits for it fails them.
 private let slowBackoff = ReconnectPolicy(
     initialDelay: .seconds(10), maximumDelay: .seconds(10), multiplier: 2, jitter: 0, healthyAfter: .seconds(10)
@@ -133,18 +180,8 @@ struct LoopbackTests {
     func rotationLosesNothing() throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         defer { try? group.syncShutdownGracefully() }
-        let seen = NIOLockedValueBox<[(sequence: UInt32, port: Int)]>([])
-        let echo = try DatagramBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPEcho(seen: seen)) }
-            }
-            .bind(to: loopback).wait()
-        let tcp2udp = try Tcp2Udp.start(
-            Tcp2UdpConfiguration(tcpListen: [loopback], udpForward: echo.localAddress!, udpBind: loopback, threads: 1), group: group
-        ).wait()
-        let udp2tcp = try startUdp2Tcp(
-            forwardTo: tcp2udp[0].localAddress!.port!, rotation: RotationPolicy(lifetime: .seconds(1)), group: group
-        )
+        let far = try FarSide(group: group)
+        let udp2tcp = try startUdp2Tcp(forwardTo: far.tcpPort, rotation: RotationPolicy(lifetime: .seconds(1)), group: group)
         let client = try Client(group: group)
         let count: UInt32 = 200
         for sequence in 0..<count {
@@ -154,7 +191,7 @@ struct LoopbackTests {
         let all = Set(0..<count)
         let complete = client.waitForEchoes(all, seconds: 5)
         #expect(complete, "lost: \(all.subtracting(client.echoed).sorted())")
-        let arrived = seen.withLockedValue { $0 }
+        let arrived = far.seen.withLockedValue { $0 }
         #expect(Set(arrived.map(\.sequence)) == all, "every datagram reached the far side")
         let connections = Set(arrived.map(\.port))
         #expect(connections.count >= 2, "tcp2udp saw \(connections.count) connection(s)")
@@ -215,5 +252,39 @@ struct LoopbackTests {
         let complete = client.waitForEchoes(all, seconds: 5)
         #expect(complete, "lost: \(all.subtracting(client.echoed).sorted())")
         #expect(server.accepted == 1)
+    }
+
+    @Test("on an idle tunnel the old connection delivers until the new one has delivered")
+    func idleDrain() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        let far = try FarSide(group: group)
+        // The next connection at 3.6 s; the old one kept 100 ms after the new one's first
+        // datagram, 2 s at most.
+        let rotation = RotationPolicy(lifetime: .seconds(4), drain: .milliseconds(100))
+        let udp2tcp = try startUdp2Tcp(forwardTo: far.tcpPort, rotation: rotation, group: group)
+        let client = try Client(group: group)
+        client.send(0, to: udp2tcp)
+        let works = client.waitForEchoes([0], seconds: 5)
+        #expect(works, "the tunnel works")
+        let oldPort = try #require(far.seen.withLockedValue { $0.first?.port })
+        // Idle until the next connection is up beside the old one.
+        let rotated = eventually(within: 8) { establishedConnections(toPort: far.tcpPort) == 2 }
+        try #require(rotated, "no second connection")
+        usleep(300_000)  // three times the drain: only a connection kept for the idle far side is still open
+        // The far side has not roamed (nothing came through the new connection): it sends to the old socket.
+        var buffer = far.echo.allocator.buffer(capacity: 4)
+        buffer.writeInteger(UInt32(1000))
+        let oldSocket = try SocketAddress(ipAddress: "127.0.0.1", port: oldPort)
+        try far.echo.writeAndFlush(AddressedEnvelope(remoteAddress: oldSocket, data: buffer)).wait()
+        let delivered = client.waitForEchoes([1000], seconds: 1)
+        #expect(delivered, "a datagram to the old socket is delivered through the old connection")
+        // Traffic through the new connection: the old one goes 100 ms later, long before its 2 s limit.
+        client.send(1, to: udp2tcp)
+        let echoed = client.waitForEchoes([1], seconds: 2)
+        #expect(echoed)
+        #expect(far.seen.withLockedValue { $0.last?.port } != oldPort, "sent through the new connection")
+        let closed = eventually(within: 1) { establishedConnections(toPort: far.tcpPort) == 1 }
+        #expect(closed, "the old connection closes once the new one delivered")
     }
 }

@@ -16,17 +16,18 @@ private func timer(_ action: RotationStateMachine.Action) -> RotationStateMachin
 
 @Suite("Rotation state machine")
 struct RotationTests {
-    @Test("the next connection opens a tenth of the lifetime early, at most a minute; the drain is at most half of it", arguments: [
-        // lifetime, open next after, drain (milliseconds)
-        (1_000, 900, 500),
-        (30_000, 27_000, 5_000),
-        (600_000, 540_000, 5_000),
-        (4 * 3_600_000, 4 * 3_600_000 - 60_000, 5_000),
-    ] as [(Int64, Int64, Int64)])
-    func timing(lifetime: Int64, openNextAfter: Int64, drain: Int64) {
+    @Test("the next connection opens a tenth of the lifetime early, at most a minute; drains last at most half of it", arguments: [
+        // lifetime, open next after, drain after the first datagram, drain at most (milliseconds)
+        (1_000, 900, 500, 500),
+        (30_000, 27_000, 5_000, 15_000),
+        (600_000, 540_000, 5_000, 300_000),
+        (4 * 3_600_000, 4 * 3_600_000 - 60_000, 5_000, 600_000),
+    ] as [(Int64, Int64, Int64, Int64)])
+    func timing(lifetime: Int64, openNextAfter: Int64, drain: Int64, drainLimit: Int64) {
         let policy = RotationPolicy(lifetime: .milliseconds(lifetime))
         #expect(policy.openNextAfter == .milliseconds(openNextAfter))
         #expect(policy.drainTime == .milliseconds(drain))
+        #expect(policy.drainLimit == .milliseconds(drainLimit))
     }
 
     @Test("established, timer, next established: switch over and arm again; old timers are ignored")
@@ -41,12 +42,11 @@ struct RotationTests {
         #expect(machine.state == .opening(since: start))
         #expect(machine.timerFired(generation: first.generation) == .none, "a timer fires once")
         let switched = machine.nextEstablished(at: start + .milliseconds(930))
-        guard case .switchOver(let age, let drain, let next) = switched else {
+        guard case .switchOver(let age, let next) = switched else {
             Issue.record("no switch-over: \(switched)")
             return
         }
         #expect(age == .milliseconds(930))
-        #expect(drain == .milliseconds(500))
         #expect(next.delay == .milliseconds(900))
         #expect(next.generation != first.generation)
         #expect(machine.rotations == 1)
@@ -75,7 +75,7 @@ struct RotationTests {
         }
         #expect(waits == [100, 200, 400, 800])
         #expect(machine.failures == 4)
-        guard case .switchOver(let age, _, _) = machine.nextEstablished(at: start + .seconds(56)) else {
+        guard case .switchOver(let age, _) = machine.nextEstablished(at: start + .seconds(56)) else {
             Issue.record("no switch-over")
             return
         }
@@ -119,7 +119,7 @@ struct RotationTests {
                 #expect(machine.timerFired(generation: pending.generation) == .openNext)
                 let lead = policy.lifetime - policy.openNextAfter
                 now = now + .nanoseconds(Int64.random(in: 0..<lead.nanoseconds, using: &random))
-                guard case .switchOver(let age, _, let next) = machine.nextEstablished(at: now) else {
+                guard case .switchOver(let age, let next) = machine.nextEstablished(at: now) else {
                     Issue.record("no switch-over")
                     return
                 }
