@@ -9,11 +9,14 @@
 //                                      (PID 1 or a subreaper) and exits at once
 //   benchproc term PID [SIGNAL]        send SIGNAL (default TERM) to PID and print how many ns
 //                                      passed until it exited (pidfd; at most 30 s)
-//   benchproc rpc SOCKET N METHOD BODY N round trips to an HTTP server on a Unix socket, each
-//                                      as vpn-init makes them to the dstack guest agent (a new
-//                                      connection, `POST /METHOD` with BODY and `Connection:
-//                                      close`, read to EOF; 5 s timeouts); prints the ns of each,
-//                                      one a line, and fails unless every answer is 200
+//   benchproc rpc SOCKET N PAUSE_MS METHOD BODY [METHOD BODY]...
+//                                      N rounds of round trips to an HTTP server on a Unix
+//                                      socket: each round sleeps PAUSE_MS, then makes one round
+//                                      trip per METHOD, in order, as vpn-init makes them to the
+//                                      dstack guest agent (a new connection, `POST /METHOD` with
+//                                      BODY and `Connection: close`, read to EOF; 5 s timeouts);
+//                                      prints one line a round, the ns of each round trip; fails
+//                                      unless every answer is 200
 //   benchproc starts N PROG...         runs each PROG (no arguments, stdout to /dev/null) N times,
 //                                      interleaved (A B C A B C ...); prints, for each PROG in
 //                                      order, the median ns from spawn to exit; fails unless
@@ -108,41 +111,60 @@ static int term(pid_t pid, int signal_number) {
     return 0;
 }
 
-static int rpc(const char *path, long count, const char *method, const char *body) {
+/* One round trip: connect, send REQUEST, read to EOF. Returns its ns, or 0 on failure. */
+static unsigned long long round_trip(const struct sockaddr_un *address, const char *method, const char *request, int length) {
+    static char answer[1 << 20];
+    struct timeval limit = {.tv_sec = 5};
+    unsigned long long start = now_ns();
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) { perror("socket"); return 0; }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    if (connect(fd, (const struct sockaddr *)address, sizeof *address) != 0) { perror(address->sun_path); close(fd); return 0; }
+    if (write(fd, request, (size_t)length) != length) { perror("write"); close(fd); return 0; }
+    size_t used = 0;
+    ssize_t got;
+    while (used < sizeof answer && (got = read(fd, answer + used, sizeof answer - used)) != 0) {
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            perror("read"); close(fd); return 0;
+        }
+        used += (size_t)got;
+    }
+    unsigned long long end = now_ns();
+    close(fd);
+    if (used < 12 || memcmp(answer, "HTTP/1.1 200", 12) != 0) {
+        fprintf(stderr, "benchproc: %s answered %.*s\n", method, (int)(used < 40 ? used : 40), answer);
+        return 0;
+    }
+    return end - start;
+}
+
+static int rpc(const char *path, long count, long pause_ms, int calls, char **pairs) {
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof address.sun_path) { fprintf(stderr, "benchproc: socket path too long\n"); return 2; }
     strcpy(address.sun_path, path);
-    char request[4096];
-    int length = snprintf(request, sizeof request,
-        "POST /%s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-        "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", method, strlen(body), body);
-    if (length < 0 || (size_t)length >= sizeof request) { fprintf(stderr, "benchproc: request too long\n"); return 2; }
-    static char answer[1 << 20];
-    struct timeval limit = {.tv_sec = 5};
+    char requests[8][4096];
+    int lengths[8];
+    if (calls > 8) { fprintf(stderr, "benchproc: at most 8 methods\n"); return 2; }
+    for (int c = 0; c < calls; c++) {
+        const char *method = pairs[2 * c], *body = pairs[2 * c + 1];
+        lengths[c] = snprintf(requests[c], sizeof requests[c],
+            "POST /%s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", method, strlen(body), body);
+        if (lengths[c] < 0 || (size_t)lengths[c] >= sizeof requests[c]) { fprintf(stderr, "benchproc: request too long\n"); return 2; }
+    }
+    struct timespec pause = {.tv_sec = pause_ms / 1000, .tv_nsec = (pause_ms % 1000) * 1000000};
     for (long i = 0; i < count; i++) {
-        unsigned long long start = now_ns();
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) { perror("socket"); return 1; }
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-        if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) { perror(path); return 1; }
-        if (write(fd, request, (size_t)length) != length) { perror("write"); return 1; }
-        size_t used = 0;
-        ssize_t got;
-        while (used < sizeof answer && (got = read(fd, answer + used, sizeof answer - used)) != 0) {
-            if (got < 0) {
-                if (errno == EINTR) continue;
-                perror("read"); return 1;
-            }
-            used += (size_t)got;
+        if (pause_ms > 0) while (nanosleep(&pause, &pause) != 0 && errno == EINTR) {}
+        pause.tv_sec = pause_ms / 1000;
+        pause.tv_nsec = (pause_ms % 1000) * 1000000;
+        for (int c = 0; c < calls; c++) {
+            unsigned long long ns = round_trip(&address, pairs[2 * c], requests[c], lengths[c]);
+            if (ns == 0) return 1;
+            printf(c + 1 < calls ? "%llu " : "%llu\n", ns);
         }
-        unsigned long long end = now_ns();
-        close(fd);
-        if (used < 12 || memcmp(answer, "HTTP/1.1 200", 12) != 0) {
-            fprintf(stderr, "benchproc: %s answered %.*s\n", method, (int)(used < 40 ? used : 40), answer);
-            return 1;
-        }
-        printf("%llu\n", end - start);
+        fflush(stdout);
     }
     return 0;
 }
@@ -193,10 +215,11 @@ int main(int argc, char **argv) {
         if (count < 1 || count > 1000000) { fprintf(stderr, "benchproc: bad count\n"); return 2; }
         return orphans(count);
     }
-    if (argc == 6 && strcmp(argv[1], "rpc") == 0) {
-        long count = atol(argv[3]);
+    if (argc >= 7 && argc % 2 == 1 && strcmp(argv[1], "rpc") == 0) {
+        long count = atol(argv[3]), pause_ms = atol(argv[4]);
         if (count < 1 || count > 100000) { fprintf(stderr, "benchproc: bad count\n"); return 2; }
-        return rpc(argv[2], count, argv[4], argv[5]);
+        if (pause_ms < 0 || pause_ms > 10000) { fprintf(stderr, "benchproc: bad pause\n"); return 2; }
+        return rpc(argv[2], count, pause_ms, (argc - 5) / 2, argv + 5);
     }
     if (argc >= 4 && strcmp(argv[1], "starts") == 0) {
         long count = atol(argv[2]);
@@ -204,6 +227,6 @@ int main(int argc, char **argv) {
         return starts(count, argc - 3, argv + 3);
     }
     fprintf(stderr, "usage: benchproc stamp FILE CMD... | watch PATTERN FILE | orphans N | term PID [SIGNAL]"
-                    " | rpc SOCKET N METHOD BODY | starts N PROG...\n");
+                    " | rpc SOCKET N PAUSE_MS METHOD BODY... | starts N PROG...\n");
     return 2;
 }

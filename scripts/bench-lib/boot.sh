@@ -46,17 +46,25 @@ boot_agent_stop() {
   rm -f "$boot_agent_socket"
 }
 
-# boot_agent_rtt RUNS BENCH: RUNS round trips each of Info and GetKey to the stand-in alone, made
-# as vpn-init makes them (benchproc rpc); records the median of each in microseconds under
-# agent_rtt_PATH (BENCH's path), so readers can subtract the stand-in's answer time from a boot.
+# boot_agent_rtt WARM IDLE BENCH: round trips to the stand-in alone, made as vpn-init makes them
+# (benchproc rpc: Info, then GetKey, each on a new connection): IDLE rounds after a second's idle,
+# as before each boot, and WARM rounds back to back. Records the medians in microseconds under
+# agent_rtt_PATH (BENCH's path) with idle_ms=1000 or 0, so readers can subtract the stand-in's
+# answer time from a boot.
 boot_agent_rtt() {
-  local runs=$1 bench=$2 method times body
-  for method in Info GetKey; do
-    if [ "$method" = Info ]; then body='{}'; else body=$boot_agent_getkey; fi
-    "$tools/benchproc" rpc "$boot_agent_socket" 5 "$method" "$body" >/dev/null || { note "the stand-in's $method failed"; return 1; }
-    times=$("$tools/benchproc" rpc "$boot_agent_socket" "$runs" "$method" "$body") || { note "the stand-in's $method failed"; return 1; }
-    # shellcheck disable=SC2086
-    record "${bench/boot/agent_rtt}" "$method" us "$(median $times | awk '{ printf "%.0f", $1 / 1e3 }')" count="$runs"
+  local warm=$1 idle=$2 bench=$3 pause rounds times
+  "$tools/benchproc" rpc "$boot_agent_socket" 5 0 Info '{}' GetKey "$boot_agent_getkey" >/dev/null ||
+    { note "the stand-in's Info or GetKey failed"; return 1; }
+  for pause in 1000 0; do
+    if [ "$pause" = 0 ]; then rounds=$warm; else rounds=$idle; fi
+    times=$("$tools/benchproc" rpc "$boot_agent_socket" "$rounds" "$pause" Info '{}' GetKey "$boot_agent_getkey") ||
+      { note "the stand-in's Info or GetKey failed"; return 1; }
+    # shellcheck disable=SC2046
+    record "${bench/boot/agent_rtt}" Info us "$(median $(awk '{ print $1 }' <<<"$times") | awk '{ printf "%.0f", $1 / 1e3 }')" \
+      idle_ms="$pause" count="$rounds"
+    # shellcheck disable=SC2046
+    record "${bench/boot/agent_rtt}" GetKey us "$(median $(awk '{ print $2 }' <<<"$times") | awk '{ printf "%.0f", $1 / 1e3 }')" \
+      idle_ms="$pause" count="$rounds"
   done
 }
 
