@@ -6,14 +6,78 @@
 # whose other end is in the same namespace; 172.31.0.1/24, no default route), so both
 # entrypoints start from the same empty kernel state. The peer's endpoint 172.31.0.2 is on that
 # link, where nothing answers.
-# Needs: $bindir (vpn-init), $tools (benchproc), $work, $raw; common.sh sourced.
+#
+# vpn-init-dstack is vpn-init with VPN_KEY_SOURCE=dstack: its key comes from the dstack guest
+# agent's Info and GetKey at boot, here scripts/lib/dstack-agent.py (Python) on a socket outside
+# the namespaces, started once by boot_agent_start and stopped by boot_agent_stop.
+# Needs: $bindir (vpn-init), $tools (benchproc), $work, $raw; common.sh sourced; $repo for the
+# stand-in.
 
 boot_peer_key=""
+boot_agent_pid=""
+boot_agent_socket=""
+# What vpn-init asks GetKey for node-a (DstackKeys: path dstack-vpn/wireguard/NODE, purpose wireguard).
+boot_agent_getkey='{"path":"dstack-vpn/wireguard/node-a","purpose":"wireguard","algorithm":"secp256k1"}'
 
-# boot_command VARIANT: the environment and command line of one entrypoint: vpn-init or the
-# shell (userspace path), vpn-init-kernel or wg-quick (kernel path).
+# boot_agent_start: the guest agent stand-in on $work/agent.sock; waits for its `ready` line.
+boot_agent_start() {
+  local i
+  boot_agent_socket=$work/agent.sock
+  python3 "$repo/scripts/lib/dstack-agent.py" serve --socket "$boot_agent_socket" \
+    --app-id 5eed00000000000000000000000000000000b007 --instance-id 1a57000000000000000000000000000000000001 \
+    >"$work/agent.out" 2>"$work/agent.log" &
+  boot_agent_pid=$!
+  for i in $(seq 100); do
+    grep -q '^ready' "$work/agent.out" 2>/dev/null && return 0
+    kill -0 "$boot_agent_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  note "the guest agent stand-in did not start:"; tail -n 5 "$work/agent.log" >&2
+  boot_agent_stop
+  return 1
+}
+
+boot_agent_stop() {
+  [ -n "$boot_agent_pid" ] || return 0
+  kill -TERM "$boot_agent_pid" 2>/dev/null
+  wait_gone "$boot_agent_pid" 5 || kill -KILL "$boot_agent_pid" 2>/dev/null
+  wait "$boot_agent_pid" 2>/dev/null
+  boot_agent_pid=""
+  rm -f "$boot_agent_socket"
+}
+
+# boot_agent_rtt WARM IDLE BENCH: round trips to the stand-in alone, made as vpn-init makes them
+# (benchproc rpc: Info, then GetKey, each on a new connection): IDLE rounds after a second's idle,
+# as before each boot, and WARM rounds back to back. Records the medians in microseconds under
+# agent_rtt_PATH (BENCH's path) with idle_ms=1000 or 0, so readers can subtract the stand-in's
+# answer time from a boot.
+boot_agent_rtt() {
+  local warm=$1 idle=$2 bench=$3 pause rounds times
+  "$tools/benchproc" rpc "$boot_agent_socket" 5 0 Info '{}' GetKey "$boot_agent_getkey" >/dev/null ||
+    { note "the stand-in's Info or GetKey failed"; return 1; }
+  for pause in 1000 0; do
+    if [ "$pause" = 0 ]; then rounds=$warm; else rounds=$idle; fi
+    times=$("$tools/benchproc" rpc "$boot_agent_socket" "$rounds" "$pause" Info '{}' GetKey "$boot_agent_getkey") ||
+      { note "the stand-in's Info or GetKey failed"; return 1; }
+    # shellcheck disable=SC2046
+    record "${bench/boot/agent_rtt}" Info us "$(median $(awk '{ print $1 }' <<<"$times") | awk '{ printf "%.0f", $1 / 1e3 }')" \
+      idle_ms="$pause" count="$rounds"
+    # shellcheck disable=SC2046
+    record "${bench/boot/agent_rtt}" GetKey us "$(median $(awk '{ print $2 }' <<<"$times") | awk '{ printf "%.0f", $1 / 1e3 }')" \
+      idle_ms="$pause" count="$rounds"
+  done
+}
+
+# boot_command VARIANT: the environment and command line of one entrypoint: vpn-init,
+# vpn-init-dstack or the shell (userspace path), vpn-init-kernel or wg-quick (kernel path).
 boot_command() {
   case "$1" in
+    vpn-init-dstack)
+      echo env -i PATH=$PATH_IN_NODES VPN_DATA_DIR="$work/boot-data-dstack" WG_ADDRESS=10.0.0.1/24 \
+        VPN_KEY_SOURCE=dstack VPN_NODE_NAME=node-a DSTACK_SIMULATOR_ENDPOINT="$boot_agent_socket" \
+        WG_IMPLEMENTATION=userspace WG_MASQUERADE=up0 WG_PEER_B_PUBLIC_KEY="$boot_peer_key" \
+        WG_PEER_B_ALLOWED_IPS=10.0.0.2/32 WG_PEER_B_ENDPOINT=172.31.0.2:51820 WG_PEER_B_PERSISTENT_KEEPALIVE=25 \
+        VPN_SHUTDOWN_GRACE=5 "$tools/benchproc" stamp "$work/boot.t0" "$bindir/vpn-init" ;;
     vpn-init|vpn-init-kernel)
       local implementation=userspace
       [ "$1" = vpn-init-kernel ] && implementation=kernel
@@ -70,13 +134,14 @@ boot_once() {
 }
 
 # bench_boot RUNS BENCH VARIANT...: a discarded warm-up of each variant, then RUNS interleaved
-# runs of each. BENCH is boot_userspace or boot_kernel.
+# runs of each. BENCH is boot_userspace or boot_kernel. vpn-init-dstack needs boot_agent_start.
 bench_boot() {
   local runs=$1 bench=$2 run variant
   shift 2
   boot_peer_key=$(wg genkey | wg pubkey)
-  mkdir -p "$work/boot-data-vpn" "$work/boot-data-shell"
-  # Both start from an existing key, as every boot after the first does.
+  mkdir -p "$work/boot-data-vpn" "$work/boot-data-shell" "$work/boot-data-dstack"
+  # The file variants start from an existing key, as every boot after the first does (the dstack
+  # one has no key file: its key is derived at every boot).
   (umask 077 && wg genkey >"$work/boot-data-vpn/privatekey")
   cp "$work/boot-data-vpn/privatekey" "$work/boot-data-shell/privatekey"
   wg pubkey <"$work/boot-data-shell/privatekey" >"$work/boot-data-shell/publickey"

@@ -68,6 +68,17 @@ def summary_rows(samples):
         else:
             add(f"Shutdown (SIGTERM to exit), {path}", ours, fmt(ours, "ms"), f"{fmt(ref, 'ms')} ({reference_name})",
                 ratio(ours, ref), "< 100 ms", None if ours is None else ours < 100, n)
+            dstack, n = median(samples, bench, "vpn-init-dstack", "ms")
+            if dstack is not None:
+                file_ms, _ = median(samples, bench, ours_variant, "ms")
+                rss, _ = median(samples, "idle_rss_userspace", "vpn-init-dstack", "kB")
+                file_rss, _ = median(samples, "idle_rss_userspace", ours_variant, "kB")
+                answers = agent_rtt_ms(samples)
+                add(f"Boot to ready, {path}, `VPN_KEY_SOURCE=dstack` vs `file`", dstack,
+                    f"{fmt(dstack, 'ms')}, PID 1 idle RSS {fmt(rss and rss / 1024, 'MB')}",
+                    f"{fmt(file_ms, 'ms')}, {fmt(file_rss and file_rss / 1024, 'MB')} (`file`)"
+                    + ("" if answers is None else f"; the Python stand-in's Info + GetKey alone, after a second's idle as at boot: {answers:.1f} ms"),
+                    ratio(dstack, file_ms), "(report)", None, n)
 
     for size in (1400, 64, 9000):
         ours, n = median(samples, "udp_blast", "ours", "mbit", size=size)
@@ -123,7 +134,62 @@ def summary_rows(samples):
     count = next((s.get("count") for s in samples if s["bench"] == "orphans"), 10000)
     add(f"PID 1 CPU time to reap {count} orphans", ours, fmt(ours, "ms"), f"{fmt(ref, 'ms')} (tini)",
         ratio(ours, ref), "(report)", None, n)
+    cost = json_cost(samples)
+    if cost:
+        own, foundation = cost["own"], cost["foundation"]
+        ratios = [r for r in (ratio(own["bytes"], foundation["bytes"]), ratio(own["ms"], foundation["ms"])) if r is not None]
+        def added(c):
+            start = "" if c["extra_ms"] is None else f", {c['extra_ms']:+.2f} ms start"
+            return f"{kilobytes(c['extra_bytes'])}{start} ({fmt(c['ms'], 'ms', 2)})"
+        rows.append(("vpn-init's JSON parser vs FoundationEssentials: size and start time", added(own),
+                     f"{added(foundation)} (FoundationEssentials' JSONDecoder); no JSON: "
+                     f"{fmt(cost['base']['bytes'] and cost['base']['bytes'] / 1e6, 'MB', 2)}, {fmt(cost['base']['ms'], 'ms', 2)}",
+                     " / ".join(f"{r:.2f}x" for r in ratios) + (" (size / start)" if len(ratios) == 2 else ""),
+                     "(report)", "—", cost["runs"]))
     return rows
+
+
+def agent_rtt_ms(samples, idle_ms=1000):
+    """The stand-in guest agent's Info + GetKey round trips alone, in ms (medians), or None: after
+    a second's idle as before each boot (idle_ms=1000), or back to back (idle_ms=0)."""
+    info, _ = median(samples, "agent_rtt_userspace", "Info", "us", idle_ms=idle_ms)
+    get_key, _ = median(samples, "agent_rtt_userspace", "GetKey", "us", idle_ms=idle_ms)
+    return None if info is None or get_key is None else (info + get_key) / 1000
+
+
+def kilobytes(extra):
+    if extra is None:
+        return "—"
+    return f"{'+' if extra >= 0 else '−'}{abs(extra) / 1e6:.2f} MB" if abs(extra) >= 1e6 else \
+        f"{'+' if extra >= 0 else '−'}{abs(extra) / 1e3:.1f} KB"
+
+
+def json_cost(samples):
+    """The json section's figures per program, or None: size, start (median of the rounds'
+    medians), and both over the program without JSON; start differences are paired by round
+    (the programs run interleaved), with their median and range."""
+    starts_by_round = {}
+    for s in samples:
+        if s["bench"] == "json_start":
+            starts_by_round.setdefault(s["variant"], {})[s.get("run")] = s["value"]
+    cost = {}
+    for variant in ("base", "own", "foundation"):
+        size, _ = median(samples, "json_size", variant, "bytes")
+        start, rounds = median(samples, "json_start", variant, "ms")
+        cost[variant] = {"bytes": size, "ms": start, "rounds": rounds}
+    if cost["own"]["bytes"] is None or cost["foundation"]["bytes"] is None:
+        return None
+    base_rounds = starts_by_round.get("base", {})
+    for variant, c in cost.items():
+        c["extra_bytes"] = None if cost["base"]["bytes"] is None else c["bytes"] - cost["base"]["bytes"]
+        mine = starts_by_round.get(variant, {})
+        differences = [mine[r] - base_rounds[r] for r in mine if r in base_rounds]
+        c["extra_ms"] = statistics.median(differences) if differences else None
+        c["extra_range"] = (min(differences), max(differences)) if differences else None
+    starts = next((s.get("starts") for s in samples if s["bench"] == "json_start"), None)
+    rounds = cost["own"]["rounds"]
+    cost["runs"] = f"{rounds}×{starts}" if starts and rounds else (rounds or 1)
+    return cost
 
 
 def detail_tables(samples, variants):
@@ -147,7 +213,8 @@ def detail_tables(samples, variants):
     lines += ["", "## Boot, shutdown and memory per entrypoint", "",
               "| path | entrypoint | boot to ready | shutdown | PID 1 idle RSS | container idle RSS | runs |",
               "|---|---|---:|---:|---:|---:|---:|"]
-    for path, variants_here in (("userspace", ("vpn-init", "shell")), ("kernel", ("vpn-init-kernel", "wg-quick"))):
+    for path, variants_here in (("userspace", ("vpn-init", "vpn-init-dstack", "shell")),
+                                ("kernel", ("vpn-init-kernel", "wg-quick"))):
         for variant in variants_here:
             boot, n = median(samples, f"boot_{path}", variant, "ms")
             if boot is None:
@@ -157,12 +224,79 @@ def detail_tables(samples, variants):
             tree, _ = median(samples, f"idle_rss_tree_{path}", variant, "kB")
             lines.append(f"| {path} | {variant} | {fmt(boot, 'ms')} | {fmt(shutdown, 'ms')} | "
                          f"{fmt(rss and rss / 1024, 'MB')} | {fmt(tree and tree / 1024, 'MB')} | {n} |")
+    if median(samples, "boot_userspace", "vpn-init-dstack", "ms")[0] is not None:
+        lines += ["", "vpn-init-dstack is vpn-init with `VPN_KEY_SOURCE=dstack VPN_NODE_NAME=node-a`: at boot it asks "
+                  "the guest agent for `Info` and `GetKey` instead of reading its key file. The agent here is the Python "
+                  "stand-in (scripts/lib/dstack-agent.py), whose answer time is part of the figure: "
+                  + agent_rtt_text(samples) + "."]
+    cost = json_cost(samples)
+    if cost:
+        lines += ["", "## JSON parser: vpn-init's own vs FoundationEssentials", "",
+                  "Three tiny programs built and linked as vpn-init is, stripped (scripts/bench-lib/json-cost); "
+                  "start is spawn to exit, including one parse, the median of interleaved starts; \"over no JSON\" "
+                  "for start is the median of the differences within each round.", "",
+                  "| program | stripped size | over no JSON | start | over no JSON | starts |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for variant, name in (("base", "no JSON (prints a line)"), ("own", "Sources/DstackAgent/JSON.swift"),
+                              ("foundation", "FoundationEssentials' JSONDecoder")):
+            c = cost[variant]
+            extra_ms = c["extra_ms"]
+            lines.append(f"| {name} | {fmt(c['bytes'] and c['bytes'] / 1e6, 'MB', 2)} | "
+                         f"{'—' if variant == 'base' else kilobytes(c['extra_bytes'])} | {fmt(c['ms'], 'ms', 2)} | "
+                         f"{'—' if variant == 'base' or extra_ms is None else f'{extra_ms:+.2f} ms'} | {cost['runs']} |")
+        lines += ["", json_choice_text(samples, cost)]
     files = [s for s in samples if s["bench"] == "image_file"]
     if files:
         lines += ["", "## Image contents (usr/bin, stripped)", "", "| file | size |", "|---|---:|"]
         for s in files:
             lines.append(f"| {s['variant']} | {s['value'] / 1e6:.1f} MB |")
     return lines
+
+
+def agent_rtt_text(samples):
+    """One sentence on the stand-in's own answer time (for the boot table and the method)."""
+    figures = {}
+    for idle_ms in (1000, 0):
+        info, _ = median(samples, "agent_rtt_userspace", "Info", "us", idle_ms=idle_ms)
+        get_key, _ = median(samples, "agent_rtt_userspace", "GetKey", "us", idle_ms=idle_ms)
+        count = next((s.get("count") for s in samples if s["bench"] == "agent_rtt_userspace" and s.get("idle_ms") == idle_ms), None)
+        figures[idle_ms] = (info, get_key, count)
+    info, get_key, count = figures[1000]
+    if info is None or get_key is None:
+        return "its answer time alone was not measured in this run"
+    text = (f"alone, after a second's idle as before each boot, one `Info` round trip to it takes {info / 1000:.2f} ms and "
+            f"one `GetKey` {get_key / 1000:.2f} ms (medians of {count} pairs")
+    warm_info, warm_get_key, warm_count = figures[0]
+    if warm_info is not None and warm_get_key is not None:
+        text += f"; back to back, {warm_info / 1000:.2f} and {warm_get_key / 1000:.2f} ms over {warm_count} pairs"
+    return (text + "), each made as vpn-init makes it (a new connection, a POST, `Connection: close`), so subtract "
+            f"about {(info + get_key) / 1000:.1f} ms for dstack mode's own cost")
+
+
+def start_cost_text(c):
+    """What a program's start costs over the one without JSON: the paired rounds' median and range."""
+    if c["extra_ms"] is None:
+        return "an unmeasured start cost"
+    low, high = c["extra_range"]
+    if low <= 0 <= high:
+        return f"no measurable start time (per round {low:+.2f} to {high:+.2f} ms against no JSON)"
+    return f"{c['extra_ms']:.2f} ms to a start ({low:.2f}-{high:.2f} ms in each round)"
+
+
+def json_choice_text(samples, cost):
+    """Which parser vpn-init uses, and why, from the measured figures."""
+    own, foundation = cost["own"], cost["foundation"]
+    image, _ = median(samples, "image", "dstack-vpn", "bytes")
+    budget = " in an image that must stay under 30 MB"
+    if image is not None:
+        budget += f" (it is {image / 1e6:.1f} MB"
+        if foundation["extra_bytes"] is not None:
+            budget += f"; with FoundationEssentials in vpn-init it would be about {(image + foundation['extra_bytes']) / 1e6:.1f} MB"
+        budget += ")"
+    return (f"vpn-init uses its own parser (Sources/DstackAgent/JSON.swift) to read the guest agent's answers: with one "
+            f"parse it adds {kilobytes(own['extra_bytes']).lstrip('+')} to the executable and {start_cost_text(own)}, "
+            f"where FoundationEssentials' JSONDecoder adds {kilobytes(foundation['extra_bytes']).lstrip('+')} and "
+            f"{start_cost_text(foundation)}, to read two small objects once a boot{budget}.")
 
 
 def plot(samples, variants, directory):
@@ -236,7 +370,10 @@ def main():
     if os.path.exists(notes):
         with open(notes) as handle:
             lines += ["", handle.read().rstrip()]
-    lines += ["", "## How it is measured", "", open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "method.md")).read().rstrip(), ""]
+    method = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "method.md")).read().rstrip()
+    # method.md's placeholder: the stand-in's own answer time, as measured in the last boot run.
+    method = method.replace("{agent_rtt}", agent_rtt_text(samples))
+    lines += ["", "## How it is measured", "", method, ""]
     with open(markdown_path, "w") as handle:
         handle.write("\n".join(lines))
 
