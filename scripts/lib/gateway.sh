@@ -14,7 +14,9 @@
 #
 # GATEWAY_BIND (default :443) is where it listens; GATEWAY_TLS the bind's TLS options (default
 # TLS 1.2 only; empty for haproxy's defaults). Its log (one line per closed session) goes to
-# DIR/gateway.log.
+# DIR/gateway.log. haproxy runs as DIR/dstack-gateway (a symlink, so that is its process name):
+# scripts/bootstrap stops every process named haproxy (the packaged daemon), and a bootstrap run
+# by another test on the same machine must not stop this one.
 
 GATEWAY_BIND=${GATEWAY_BIND-:443}
 GATEWAY_TLS=${GATEWAY_TLS-ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2}
@@ -34,7 +36,8 @@ gateway_init() {
     -keyout "$gateway_dir/gateway.key" -out "$gateway_dir/gateway.csr" 2>/dev/null &&
   openssl x509 -req -in "$gateway_dir/gateway.csr" -CA "$gateway_dir/ca.pem" -CAkey "$gateway_dir/ca.key" \
     -CAcreateserial -days 2 -copy_extensions copy -out "$gateway_dir/gateway.crt" 2>/dev/null &&
-  cat "$gateway_dir/gateway.crt" "$gateway_dir/gateway.key" >"$gateway_dir/gateway.pem"
+  cat "$gateway_dir/gateway.crt" "$gateway_dir/gateway.key" >"$gateway_dir/gateway.pem" &&
+  ln -sf "$(command -v haproxy)" "$gateway_dir/dstack-gateway"
 }
 
 gateway_route() { gateway_routes+=("$1 $2 $3"); }
@@ -68,7 +71,7 @@ CFG
 gateway_start() {
   gateway_ns=${1:-$gateway_ns}
   gateway_config >"$gateway_dir/haproxy.cfg"
-  ip netns exec "$gateway_ns" haproxy -db -f "$gateway_dir/haproxy.cfg" >>"$gateway_dir/gateway.log" 2>&1 &
+  ip netns exec "$gateway_ns" "$gateway_dir/dstack-gateway" -db -f "$gateway_dir/haproxy.cfg" >>"$gateway_dir/gateway.log" 2>&1 &
   gateway_pid=$!
   local i port=${GATEWAY_BIND##*:}
   for i in $(seq 50); do
@@ -88,7 +91,18 @@ gateway_stop() {
   return 0
 }
 
-gateway_cmd() { timeout 10 python3 "$gateway_api" "$gateway_dir/haproxy.sock" "$@"; }
+gateway_cmd() {
+  timeout 10 python3 "$gateway_api" "$gateway_dir/haproxy.sock" "$@" 2>/dev/null && return 0
+  if [ -n "$gateway_pid" ] && ! kill -0 "$gateway_pid" 2>/dev/null; then
+    echo "  the gateway (haproxy, PID $gateway_pid) is gone:" >&2
+    wait "$gateway_pid" 2>/dev/null
+    echo "  | exit status $?" >&2
+    tail -n 5 "$gateway_dir/gateway.log" | sed 's/^/  | /' >&2
+  else
+    echo "  the gateway's runtime API did not answer: $*" >&2
+  fi
+  return 1
+}
 
 gateway_cut() { gateway_cmd "shutdown sessions server $1" >/dev/null; }
 
