@@ -66,6 +66,10 @@ public enum Udp2TcpCommand {
             name: "tcp-connection-lifetime", valueName: "SECONDS",
             help: "Replace the TCP connection before it is this old (e.g. below a gateway's limit on connection age): the next one is opened a tenth of that (at most 60 s) before and takes over sending once established; the old one still delivers what arrives on it until 5 s after the new one delivered its first datagram (10 min at most). 0 (the default) means never"
         ),
+        FlagSpec(
+            name: "status-fd", valueName: "FD",
+            help: "Report the connection's state on this open descriptor (e.g. a pipe from a supervisor), one line per change: connected, rotated, disconnected"
+        ),
     ] + sharedFlags
 
     /// Parses a command line (without the program name).
@@ -92,10 +96,15 @@ public enum Udp2TcpCommand {
             throw UsageError("--tls-sni and --tls-ca-file need --tls")
         }
         let lifetime = try flags.integer("tcp-connection-lifetime", in: UInt32(0)...UInt32.max) ?? 0
+        var status: StatusReport?
+        if let descriptor = try flags.integer("status-fd", in: UInt32(3)...UInt32(Int32.max)) {
+            guard fcntl(Int32(descriptor), F_GETFD) >= 0 else { throw UsageError("--status-fd: \(descriptor) is not an open descriptor") }
+            status = StatusReport(descriptor: Int32(descriptor))
+        }
         return .run(
             Udp2TcpConfiguration(
                 udpListen: listen, tcpForward: forward, tls: tls, socket: try flags.socketSettings(), threads: try flags.threads() ?? 1,
-                rotation: lifetime > 0 ? RotationPolicy(lifetime: .seconds(Int64(lifetime))) : nil
+                rotation: lifetime > 0 ? RotationPolicy(lifetime: .seconds(Int64(lifetime))) : nil, status: status
             )
         )
     }

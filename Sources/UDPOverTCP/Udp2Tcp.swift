@@ -21,11 +21,13 @@ public struct Udp2TcpConfiguration: Equatable, Sendable {
     public var establishTimeout: TimeAmount
     /// `--tcp-connection-lifetime`: replace the connection before this age; nil means never.
     public var rotation: RotationPolicy?
+    /// `--status-fd`: where connection state changes are reported, if anywhere.
+    public var status: StatusReport?
 
     public init(
         udpListen: SocketAddress, tcpForward: HostPort, tls: ClientTLSSettings? = nil, socket: SocketSettings = SocketSettings(),
         threads: Int = 1, reconnect: ReconnectPolicy = .standard, queueLimit: Int = 32, establishTimeout: TimeAmount = .seconds(10),
-        rotation: RotationPolicy? = nil
+        rotation: RotationPolicy? = nil, status: StatusReport? = nil
     ) {
         self.udpListen = udpListen
         self.tcpForward = tcpForward
@@ -36,6 +38,7 @@ public struct Udp2TcpConfiguration: Equatable, Sendable {
         self.queueLimit = queueLimit
         self.establishTimeout = establishTimeout
         self.rotation = rotation
+        self.status = status
     }
 }
 
@@ -232,6 +235,7 @@ public final class Udp2Tcp {
             ("tls", configuration.tls != nil ? configuration.tls?.serverName : nil), ("dropped_while_down", dropped)
         )
         dropped = 0
+        configuration.status?.report(.connected)
         self.stream = stream
         stream.datagram = datagram
         datagram.stream = stream
@@ -253,6 +257,7 @@ public final class Udp2Tcp {
         next.datagram = datagram
         datagram.stream = next
         datagram.draining.append(old)
+        configuration.status?.report(.rotated)
         Log.info(
             "connection rotated", ("tcp_forward", configuration.tcpForward), ("age_s", seconds(age)),
             ("remote", next.remoteAddress?.logDescription), ("datagrams_received", old.datagramsReceived)
@@ -278,6 +283,7 @@ public final class Udp2Tcp {
         self.stream = nil
         datagram.stream = nil
         stream.datagram = nil
+        configuration.status?.report(.disconnected)
         // A next connection being opened becomes the reconnection.
         let attemptUnderWay = rotation?.connectionLost() ?? false
         let action = machine.connectionLost(at: .now(), attemptUnderWay: attemptUnderWay, using: &random)

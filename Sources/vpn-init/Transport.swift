@@ -33,7 +33,13 @@ enum Transport {
 
     /// Starts `tcp2udp` for `WG_TCP_LISTEN` and one `udp2tcp` per TCP peer, all supervised
     /// (restarted with backoff when they die; WireGuard's own retries then restore the tunnel).
-    static func start(_ config: VPNConfig, loopback: [Int: Endpoint], supervisor: Supervisor) throws(BootFailure) {
+    /// Each udp2tcp reports its connection's state to vpn-init on a pipe (`TransportStatus`);
+    /// `reconnected` is called with the peer's index after each reconnection. Returns the
+    /// status of each dialing peer, by index.
+    @discardableResult
+    static func start(_ config: VPNConfig, loopback: [Int: Endpoint], supervisor: Supervisor,
+                      reconnected: @escaping (Int) -> Void = { _ in }) throws(BootFailure) -> [Int: TransportStatus] {
+        var statuses: [Int: TransportStatus] = [:]
         var children: [ChildSpec] = []
         if let listen = config.tcpListen {
             let program = try executable("tcp2udp", variable: "WG_TCP_LISTEN")
@@ -55,9 +61,16 @@ enum Transport {
                 arguments += ["--tcp-connection-lifetime", String(config.gatewayConnectionLifetime)]
             }
             if let fwmark = config.fwmark { arguments += ["--fwmark", String(fwmark)] }
-            children.append(spec("udp2tcp-\(peer.name?.lowercased() ?? "peer")", arguments))
+            arguments += ["--status-fd", "3"]
+            let name = "udp2tcp-\(peer.name?.lowercased() ?? "peer")"
+            let status = TransportStatus(child: name, supervisor: supervisor) { reconnected(index) }
+            statuses[index] = status
+            var child = spec(name, arguments)
+            child.openDescriptors = { [status] in [try status.openPipe()] }
+            children.append(child)
         }
         for child in children { supervisor.start(child) }
+        return statuses
     }
 
     /// tcp2udp's `--max-connections`: each dialing peer holds one connection (two for a moment

@@ -22,6 +22,8 @@ final class Tunnel {
     private var pendingConfiguration: PendingConfiguration?
     /// wireguard-go's first process, for telling an early exit from other errors.
     private var userspacePID: pid_t?
+    /// The state each dialing peer's udp2tcp reports, by peer index.
+    private(set) var transports: [Int: TransportStatus] = [:]
 
     private init(settings: BootSettings, peerKeys: [PeerKeys.Keys], endpoints: [Endpoint?], links: Links, backend: any WireGuardBackend) {
         config = settings.config
@@ -72,7 +74,9 @@ final class Tunnel {
         // wireguard-go is still starting: its configuration waits in its socket's backlog while
         // the link, the helpers and (in InitMode) the firewall are set up; finishBringUp waits.
         do { tunnel.pendingConfiguration = try tunnel.beginConfigure() } catch { throw tunnel.failure(error) }
-        try Transport.start(config, loopback: loopback, supervisor: supervisor)
+        tunnel.transports = try Transport.start(config, loopback: loopback, supervisor: supervisor) { [weak tunnel] index in
+            tunnel?.sendNow(toPeer: index)
+        }
         tunnel.writeRenderedConfig(loopback: loopback)
         tunnel.retryUnresolvedEndpoints(supervisor, delay: .seconds(2))
         return tunnel
@@ -222,6 +226,23 @@ final class Tunnel {
             try Files.writeAtomically(path, text, mode: 0o600)
         } catch {
             Log.warn("cannot write the rendered config", ("path", path), ("error", error))
+        }
+    }
+
+    /// Makes WireGuard send to a peer at once (a keepalive, or a handshake when there is no
+    /// session): setting a persistent keepalive where there was none does that in the kernel
+    /// and in wireguard-go alike; the peer's own setting is put back right after.
+    func sendNow(toPeer index: Int) {
+        let keepalive = config.peers[index].persistentKeepalive ?? 0
+        let publicKey = peerKeys[index].publicKey
+        do {
+            for seconds in keepalive == 0 ? [UInt16(1), 0] : [0, keepalive] {
+                let update = WireGuardPeerConfig(publicKey: publicKey, updateOnly: true, persistentKeepalive: seconds)
+                try backend.configure(WireGuardDeviceConfig(interfaceName: config.interfaceName, peers: [update]))
+            }
+            Log.info("transport reconnected; WireGuard sends at once", ("peer", config.peers[index].variablePrefix))
+        } catch {
+            Log.warn("cannot make WireGuard send after a reconnection", ("peer", config.peers[index].variablePrefix), ("error", error))
         }
     }
 
