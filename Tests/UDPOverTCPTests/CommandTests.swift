@@ -106,6 +106,10 @@ struct CommandTests {
         ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--tcp-connection-lifetime", "1.5"],
         ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--tcp-connection-lifetime", "4294967296"],
         ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--tcp-connection-lifetime"],
+        // 0-2 are the standard streams; 999 is not open in the test process.
+        ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--status-fd", "2"],
+        ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--status-fd", "999"],
+        ["--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001", "--status-fd", "x"],
     ])
     func badUdp2tcp(arguments: [String]) {
         #expect(throws: UsageError.self) { try Udp2TcpCommand.parse(arguments) }

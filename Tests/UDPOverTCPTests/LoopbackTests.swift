@@ -165,10 +165,12 @@ private let slowBackoff = ReconnectPolicy(
 )
 
 private func startUdp2Tcp(
-    forwardTo port: Int, rotation: RotationPolicy?, reconnect: ReconnectPolicy = slowBackoff, group: EventLoopGroup
+    forwardTo port: Int, rotation: RotationPolicy?, reconnect: ReconnectPolicy = slowBackoff, status: StatusReport? = nil,
+    group: EventLoopGroup
 ) throws -> SocketAddress {
     let configuration = Udp2TcpConfiguration(
-        udpListen: loopback, tcpForward: HostPort(host: "127.0.0.1", port: port), reconnect: reconnect, rotation: rotation
+        udpListen: loopback, tcpForward: HostPort(host: "127.0.0.1", port: port), reconnect: reconnect, rotation: rotation,
+        status: status
     )
     let channel = try Udp2Tcp.start(configuration, on: group.next()).wait()
     return try SocketAddress(ipAddress: "127.0.0.1", port: channel.localAddress!.port!)
@@ -227,6 +229,40 @@ struct LoopbackTests {
             #expect(server.accepted == 2, "run \(run): one new connection")
         }
         print("udp2tcp: traffic again after a cut, ms: \(recoveries)")
+    }
+
+    @Test("--status-fd reports connected, disconnected after a cut, connected again, and each rotation")
+    func statusLines() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        var ends: [Int32] = [-1, -1]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }
+        _ = fcntl(ends[0], F_SETFL, O_NONBLOCK)
+        let lines = { () -> [String] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = max(0, read(ends[0], &buffer, buffer.count))
+            return String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        let server = try StreamEchoServer(group: group)
+        let udp2tcp = try startUdp2Tcp(forwardTo: server.port, rotation: nil, status: StatusReport(descriptor: ends[1]), group: group)
+        let client = try Client(group: group)
+        client.send(0, to: udp2tcp)
+        #expect(client.waitForEchoes([0], seconds: 5))
+        #expect(lines() == ["connected"])
+        let connection = try #require(server.connections.withLockedValue { $0.first })
+        try connection.close().wait()
+        var seen: [String] = []
+        #expect(eventually(within: 3) { seen += lines(); return seen.count >= 2 })
+        #expect(seen == ["disconnected", "connected"])
+
+        let far = try FarSide(group: group)
+        let rotating = try startUdp2Tcp(forwardTo: far.tcpPort, rotation: RotationPolicy(lifetime: .seconds(1)),
+                                        status: StatusReport(descriptor: ends[1]), group: group)
+        client.send(1, to: rotating)
+        seen = []
+        #expect(eventually(within: 5) { seen += lines(); return seen.contains("rotated") })
+        #expect(seen.first == "connected" && !seen.contains("disconnected"), "\(seen)")
     }
 
     @Test("when the next connection cannot be opened, the current one carries on")
