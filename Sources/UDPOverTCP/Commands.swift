@@ -58,6 +58,10 @@ public enum Udp2TcpCommand {
     static let about = "Listen for incoming UDP and forward to TCP (Mullvad's udp-over-tcp framing), reconnecting at once after a cut, then with backoff."
     static let flags: [FlagSpec] = [
         FlagSpec(name: "udp-listen", valueName: "IP:PORT", help: "The IP and UDP port to bind to and accept incoming datagrams on"),
+        FlagSpec(
+            name: "udp-listen-fd", valueName: "FD",
+            help: "Instead of --udp-listen: accept datagrams on this inherited UDP socket, bound by whoever started udp2tcp (e.g. with buffers beyond net.core.rmem_max)"
+        ),
         FlagSpec(name: "tcp-forward", valueName: "HOST:PORT", help: "The IP (or name) and TCP port to forward all UDP traffic to"),
         FlagSpec(name: "tls", help: "Wrap the TCP connection in TLS; the server certificate is verified"),
         FlagSpec(name: "tls-sni", valueName: "NAME", help: "With --tls: the SNI sent and the name the certificate must carry (default: the --tcp-forward host when it is a name)"),
@@ -73,7 +77,20 @@ public enum Udp2TcpCommand {
         let flags = try ParsedFlags(arguments, accepting: Self.flags)
         if flags.wantsHelp { return .help }
         if flags.wantsVersion { return .version }
-        let listen = try flags.socketAddress("udp-listen")
+        let listen: SocketAddress
+        var listenDescriptor: CInt?
+        if let text = flags.value("udp-listen-fd") {
+            guard flags.value("udp-listen") == nil else { throw UsageError("--udp-listen and --udp-listen-fd exclude each other") }
+            guard let descriptor = CInt(text), descriptor >= 0 else { throw UsageError("--udp-listen-fd: \"\(text)\" is not a descriptor number") }
+            do {
+                listen = try RawSockets.boundAddress(ofUDP: descriptor)
+            } catch {
+                throw UsageError("--udp-listen-fd \(descriptor): \(describe(error))")
+            }
+            listenDescriptor = descriptor
+        } else {
+            listen = try flags.socketAddress("udp-listen")
+        }
         let forwardText = try flags.required("tcp-forward")
         let forward: HostPort
         do {
@@ -95,7 +112,7 @@ public enum Udp2TcpCommand {
         return .run(
             Udp2TcpConfiguration(
                 udpListen: listen, tcpForward: forward, tls: tls, socket: try flags.socketSettings(), threads: try flags.threads() ?? 1,
-                rotation: lifetime > 0 ? RotationPolicy(lifetime: .seconds(Int64(lifetime))) : nil
+                rotation: lifetime > 0 ? RotationPolicy(lifetime: .seconds(Int64(lifetime))) : nil, udpListenDescriptor: listenDescriptor
             )
         )
     }

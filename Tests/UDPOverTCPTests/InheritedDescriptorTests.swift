@@ -9,7 +9,8 @@ import Glibc
 #endif
 
 /// What a supervisor hands over as descriptors instead of letting the tool open it: tcp2udp's
-/// listening socket (`--tcp-listen-fd`), udp2tcp's CA file (`--tls-ca-file /dev/fd/N`).
+/// listening socket (`--tcp-listen-fd`), udp2tcp's UDP socket (`--udp-listen-fd`) and CA file
+/// (`--tls-ca-file /dev/fd/N`).
 @Suite("Inherited descriptors")
 struct InheritedDescriptorTests {
     @Test("--tcp-listen-fd parses, repeated, with or without --tcp-listen")
@@ -75,6 +76,84 @@ struct InheritedDescriptorTests {
             tcpListen: [], tcpListenDescriptors: [ends[0]], udpForward: try SocketAddress(ipAddress: "127.0.0.1", port: 9), threads: 1
         )
         #expect(throws: (any Error).self) { try Tcp2Udp.start(configuration, group: group).wait() }
+    }
+
+    @Test("--udp-listen-fd takes the address of the bound UDP socket, instead of --udp-listen")
+    func udpListenDescriptorFlag() throws {
+        let udp = try socketBound(type: SOCK_DGRAM)
+        defer { close(udp.fd) }
+        guard case .run(let configuration) = try Udp2TcpCommand.parse(["--udp-listen-fd", "\(udp.fd)", "--tcp-forward", "127.0.0.1:5001"])
+        else {
+            Issue.record("not a run")
+            return
+        }
+        #expect(configuration.udpListenDescriptor == udp.fd)
+        #expect(configuration.udpListen == (try SocketAddress(ipAddress: "127.0.0.1", port: udp.port)))
+
+        let tcp = try socketBound(type: SOCK_STREAM)
+        defer { close(tcp.fd) }
+        let unbound = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(unbound) }
+        for bad in [
+            ["--udp-listen-fd", "\(udp.fd)", "--udp-listen", "127.0.0.1:1", "--tcp-forward", "127.0.0.1:5001"],
+            ["--udp-listen-fd", "\(tcp.fd)", "--tcp-forward", "127.0.0.1:5001"],
+            ["--udp-listen-fd", "\(unbound)", "--tcp-forward", "127.0.0.1:5001"],
+            ["--udp-listen-fd", "x", "--tcp-forward", "127.0.0.1:5001"],
+            ["--udp-listen-fd", "999", "--tcp-forward", "127.0.0.1:5001"],
+        ] {
+            #expect(throws: UsageError.self, "\(bad)") { try Udp2TcpCommand.parse(bad) }
+        }
+    }
+
+    @Test("udp2tcp forwards from an inherited UDP socket and keeps its larger buffer")
+    func udp2tcpOnAnInheritedSocket() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let server = try socketBound(type: SOCK_STREAM)
+        defer { close(server.fd) }
+        #expect(listen(server.fd, 4) == 0)
+        let udp = try socketBound(type: SOCK_DGRAM)
+        // A parent's buffer, larger than the 4 MiB udp2tcp asks for (forced when we may).
+        var large: Int32 = 6 << 20
+        let forced = setsockopt(udp.fd, SOL_SOCKET, SO_RCVBUFFORCE, &large, socklen_t(MemoryLayout<Int32>.size)) == 0
+        let before = receiveBuffer(udp.fd)
+        let configuration = Udp2TcpConfiguration(
+            udpListen: try SocketAddress(ipAddress: "127.0.0.1", port: udp.port), tcpForward: HostPort(host: "127.0.0.1", port: server.port),
+            udpListenDescriptor: udp.fd
+        )
+        let channel = try Udp2Tcp.start(configuration, on: group.next()).wait()
+        defer { try? channel.close().wait() }
+        if forced { #expect(receiveBuffer(udp.fd) == before) }
+
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(server.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connection = accept(server.fd, nil, nil)
+        #expect(connection >= 0)
+        defer { close(connection) }
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(sender) }
+        var destination = loopbackAddress(port: udp.port)
+        let sent = withUnsafePointer(to: &destination) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(sender, "xyz", 3, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(sent == 3)
+        var frame = [UInt8](repeating: 0, count: 5)
+        var received = 0
+        let wanted = frame.count
+        while received < wanted {
+            let count = frame.withUnsafeMutableBytes { recv(connection, $0.baseAddress! + received, wanted - received, 0) }
+            if count <= 0 { break }
+            received += count
+        }
+        #expect(frame == [0, 3, 0x78, 0x79, 0x7A])
+    }
+
+    private func receiveBuffer(_ fd: Int32) -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, &length)
+        return value
     }
 
     @Test("a PEM file is read by path, or from inherited descriptor N for /dev/fd/N")
