@@ -48,15 +48,27 @@ enum Transport {
         for (index, local) in loopback.sorted(by: { $0.key < $1.key }) {
             let peer = config.peers[index]
             let program = try executable("udp2tcp", variable: dialVariable(peer))
-            var arguments = [program, "--udp-listen", "\(local)", "--tcp-forward", "\(peer.dialTarget!)"]
-            // A CA file is opened here, for every start, and read by udp2tcp from its descriptor
-            // 3: the file need not be readable by udp2tcp's user.
-            var openDescriptors: (() throws -> [Int32])?
+            // Opened here for every start and handed over: the UDP socket WireGuard sends to
+            // (descriptor 3, with buffers udp2tcp could not force without CAP_NET_ADMIN), and a CA
+            // file (descriptor 4), which then need not be readable by udp2tcp's user.
+            var arguments = [program, "--udp-listen-fd", "3", "--tcp-forward", "\(peer.dialTarget!)"]
+            var caFile: String?
             if let sni = peer.dialServerName {
                 arguments += ["--tls", "--tls-sni", sni]
-                if let caFile = peer.tlsCAFile {
-                    arguments += ["--tls-ca-file", "/dev/fd/3"]
-                    openDescriptors = { return [try valueOrErrno("open", caFile) { open(caFile, O_RDONLY | O_CLOEXEC) }] }
+                if let file = peer.tlsCAFile {
+                    arguments += ["--tls-ca-file", "/dev/fd/4"]
+                    caFile = file
+                }
+            }
+            let port = local.port
+            let openDescriptors: () throws -> [Int32] = {
+                let udp = try loopbackUDPSocket(port: port)
+                guard let caFile else { return [udp] }
+                do {
+                    return [udp, try valueOrErrno("open", caFile) { open(caFile, O_RDONLY | O_CLOEXEC) }]
+                } catch {
+                    _ = close(udp)
+                    throw error
                 }
             }
             // The gateway cuts every connection after 5 h: replace it before, make-before-break.
@@ -99,6 +111,34 @@ enum Transport {
             "LOG_LEVEL": Log.level.description,
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         ], restart: .always, privileges: privileges, openDescriptors: openDescriptors)
+    }
+
+    /// The socket buffers udp2tcp asks for (its `SocketSettings.udpBuffer`): bursts from
+    /// WireGuard wait there while udp2tcp catches up.
+    static let udp2tcpSocketBuffer: Int32 = 4 << 20
+
+    /// udp2tcp's UDP socket on 127.0.0.1:`port` (close-on-exec), its buffers forced to
+    /// `udp2tcpSocketBuffer` past net.core.rmem_max / wmem_max (which needs CAP_NET_ADMIN).
+    static func loopbackUDPSocket(port: UInt16) throws(SystemCallError) -> Int32 {
+        let object = "127.0.0.1:\(port)"
+        let fd = try valueOrErrno("socket", object) { socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do throws(SystemCallError) {
+            var size = udp2tcpSocketBuffer
+            for (option, name) in [(SO_RCVBUFFORCE, "SO_RCVBUFFORCE"), (SO_SNDBUFFORCE, "SO_SNDBUFFORCE")] {
+                _ = try valueOrErrno("setsockopt \(name)", object) { setsockopt(fd, SOL_SOCKET, option, &size, socklen_t(MemoryLayout<Int32>.size)) }
+            }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+            _ = try valueOrErrno("bind", object) {
+                withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            }
+            return fd
+        } catch {
+            _ = close(fd)
+            throw error
+        }
     }
 
     /// tcp2udp's listening socket (close-on-exec; the supervisor hands it over as descriptor 3):
