@@ -116,7 +116,7 @@ static int place_descriptors(const int *descriptors, int count, int *status_fd) 
     return 0;
 }
 
-// Gives up what `privileges` asks, in the only order that works: the bounding set while we
+// Gives up what `privileges` asks, in an order that works: the bounding set while we
 // still hold CAP_SETPCAP, the ids while we hold CAP_SETUID/CAP_SETGID (PR_SET_KEEPCAPS keeps the
 // permitted set across the switch to a non-root uid), then the capability sets, then the
 // ambient set (which the uid switch clears and which needs the capability in the permitted and
@@ -127,7 +127,7 @@ static int place_descriptors(const int *descriptors, int count, int *status_fd) 
 // state ("setxid" broadcast), which must not happen from here. prctl and capset act on the
 // calling task alone.
 static int drop_privileges(const struct vpn_spawn_privileges *privileges, int *step) {
-    uint64_t keep = privileges->limit_capabilities ? privileges->capabilities : ~(uint64_t)0;
+    uint64_t keep = privileges->capabilities;  // read only with limit_capabilities
     if (privileges->no_new_privs) {
         *step = VPN_SPAWN_STEP_NO_NEW_PRIVS;
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;

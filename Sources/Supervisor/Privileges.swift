@@ -10,14 +10,11 @@ public enum Capability: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case netBindService = 10
     /// Network administration: SO_MARK, interfaces, routes, firewall, WireGuard devices.
     case netAdmin = 12
-    /// Raw and packet sockets.
-    case netRaw = 13
 
     public var description: String {
         switch self {
         case .netBindService: "CAP_NET_BIND_SERVICE"
         case .netAdmin: "CAP_NET_ADMIN"
-        case .netRaw: "CAP_NET_RAW"
         }
     }
 }
