@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -113,9 +116,72 @@ static int place_descriptors(const int *descriptors, int count, int *status_fd) 
     return 0;
 }
 
+// Gives up what `privileges` asks, in an order that works: the bounding set while we
+// still hold CAP_SETPCAP, the ids while we hold CAP_SETUID/CAP_SETGID (PR_SET_KEEPCAPS keeps the
+// permitted set across the switch to a non-root uid), then the capability sets, then the
+// ambient set (which the uid switch clears and which needs the capability in the permitted and
+// inheritable sets). Returns 0, or -1 with errno set and `*step` the failed step.
+//
+// Raw system calls only: this child shares the parent's memory, and glibc's setuid, setgid and
+// setgroups wrappers apply the change to every thread of the process through nptl's shared
+// state ("setxid" broadcast), which must not happen from here. prctl and capset act on the
+// calling task alone.
+static int drop_privileges(const struct vpn_spawn_privileges *privileges, int *step) {
+    uint64_t keep = privileges->capabilities;  // read only with limit_capabilities
+    if (privileges->no_new_privs) {
+        *step = VPN_SPAWN_STEP_NO_NEW_PRIVS;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+    }
+    if (privileges->limit_capabilities) {
+        *step = VPN_SPAWN_STEP_BOUNDING_SET;
+        for (int capability = 0; capability < 64; capability++) {
+            if (keep & ((uint64_t)1 << capability)) continue;
+            if (prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) == 0) continue;
+            if (errno == EINVAL) break;  // past the kernel's last capability
+            // Without CAP_SETPCAP the bounding set stays. It only bounds what a later exec
+            // could gain, and with no_new_privs no exec gains anything; without it, fail.
+            if (errno == EPERM && privileges->no_new_privs) break;
+            return -1;
+        }
+        if (privileges->change_ids) {
+            *step = VPN_SPAWN_STEP_KEEP_CAPS;
+            if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return -1;
+        }
+    }
+    if (privileges->change_ids) {
+        *step = VPN_SPAWN_STEP_SETGROUPS;
+        if (syscall(SYS_setgroups, 0, NULL) != 0) return -1;
+        *step = VPN_SPAWN_STEP_SETRESGID;
+        if (syscall(SYS_setresgid, privileges->gid, privileges->gid, privileges->gid) != 0) return -1;
+        *step = VPN_SPAWN_STEP_SETRESUID;
+        if (syscall(SYS_setresuid, privileges->uid, privileges->uid, privileges->uid) != 0) return -1;
+    }
+    if (privileges->limit_capabilities) {
+        // Version 3: two 32-bit words per set. Dropping is always allowed; the kept ones are
+        // still permitted (KEEPCAPS, or root all along).
+        struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+        struct __user_cap_data_struct data[2];
+        for (int word = 0; word < 2; word++) {
+            uint32_t bits = (uint32_t)(keep >> (32 * word));
+            data[word].effective = data[word].permitted = data[word].inheritable = bits;
+        }
+        *step = VPN_SPAWN_STEP_CAPSET;
+        if (syscall(SYS_capset, &header, data) != 0) return -1;
+        // Exec under a non-root uid keeps only the ambient set (capabilities(7)).
+        *step = VPN_SPAWN_STEP_AMBIENT;
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return -1;
+        for (int capability = 0; capability < 64; capability++) {
+            if (!(keep & ((uint64_t)1 << capability))) continue;
+            if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, capability, 0, 0) != 0) return -1;
+        }
+    }
+    return 0;
+}
+
 static void run_child(const char *file, char *const argv[], char *const envp[],
                       const char *search_path, int flags, const int *descriptors,
-                      int descriptor_count, int status_fd) {
+                      int descriptor_count, const struct vpn_spawn_privileges *privileges,
+                      int status_fd) {
     if (descriptor_count > 0 && place_descriptors(descriptors, descriptor_count, &status_fd) != 0) {
         child_fail(status_fd, VPN_SPAWN_STEP_DESCRIPTORS, errno);
     }
@@ -134,6 +200,10 @@ static void run_child(const char *file, char *const argv[], char *const envp[],
         if (dup2(null_fd, STDIN_FILENO) < 0) child_fail(status_fd, VPN_SPAWN_STEP_STDIN, errno);
         if (null_fd != STDIN_FILENO) close(null_fd);
     }
+    if (privileges != NULL) {
+        int step = VPN_SPAWN_STEP_NONE;
+        if (drop_privileges(privileges, &step) != 0) child_fail(status_fd, step, errno);
+    }
     sigset_t empty;
     sigemptyset(&empty);
     if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) child_fail(status_fd, VPN_SPAWN_STEP_SIGNALS, errno);
@@ -150,6 +220,7 @@ struct child_arguments {
     int flags;
     const int *descriptors;
     int descriptor_count;
+    const struct vpn_spawn_privileges *privileges;
     int status_read_fd;
     int status_write_fd;
 };
@@ -161,12 +232,14 @@ static int child_main(void *argument) {
     const struct child_arguments *arguments = argument;
     close(arguments->status_read_fd);
     run_child(arguments->file, arguments->argv, arguments->envp, arguments->search_path, arguments->flags,
-              arguments->descriptors, arguments->descriptor_count, arguments->status_write_fd);
+              arguments->descriptors, arguments->descriptor_count, arguments->privileges,
+              arguments->status_write_fd);
     return 0;
 }
 
 void vpn_spawn(const char *file, char *const argv[], char *const envp[], const char *search_path,
-               int flags, const int *descriptors, int descriptor_count, struct vpn_spawn_result *result) {
+               int flags, const int *descriptors, int descriptor_count,
+               const struct vpn_spawn_privileges *privileges, struct vpn_spawn_result *result) {
     result->pid = 0;
     result->error = 0;
     result->step = VPN_SPAWN_STEP_NONE;
@@ -192,7 +265,8 @@ void vpn_spawn(const char *file, char *const argv[], char *const envp[], const c
     // with fork. It has its own descriptor table and signal handlers (no CLONE_FILES or
     // CLONE_SIGHAND), and never returns into our frames.
     struct child_arguments arguments = {
-        file, argv, envp, search_path, flags, descriptors, descriptor_count, status_pipe[0], status_pipe[1],
+        file, argv, envp, search_path, flags, descriptors, descriptor_count, privileges,
+        status_pipe[0], status_pipe[1],
     };
     pid_t pid = -1;
     void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -237,6 +311,14 @@ const char *vpn_spawn_step_name(int step) {
     case VPN_SPAWN_STEP_STDIN: return "open /dev/null";
     case VPN_SPAWN_STEP_EXEC: return "exec";
     case VPN_SPAWN_STEP_DESCRIPTORS: return "dup2";
+    case VPN_SPAWN_STEP_NO_NEW_PRIVS: return "prctl PR_SET_NO_NEW_PRIVS";
+    case VPN_SPAWN_STEP_BOUNDING_SET: return "prctl PR_CAPBSET_DROP";
+    case VPN_SPAWN_STEP_KEEP_CAPS: return "prctl PR_SET_KEEPCAPS";
+    case VPN_SPAWN_STEP_SETGROUPS: return "setgroups";
+    case VPN_SPAWN_STEP_SETRESGID: return "setresgid";
+    case VPN_SPAWN_STEP_SETRESUID: return "setresuid";
+    case VPN_SPAWN_STEP_CAPSET: return "capset";
+    case VPN_SPAWN_STEP_AMBIENT: return "prctl PR_CAP_AMBIENT";
     default: return "unknown";
     }
 }

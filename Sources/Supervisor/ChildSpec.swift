@@ -26,17 +26,20 @@ public struct ChildSpec {
     /// the program runs. When it throws, the start counts as failed and is retried as the restart
     /// policy says.
     public var openDescriptors: (() throws -> [Int32])?
+    /// What it gives up before its program runs: its user, capabilities, no_new_privs.
+    public var privileges: Privileges
 
     public init(
         name: String, arguments: [String], environment: [String: String], restart: RestartPolicy,
-        standardInput: StandardInput = .null, openDescriptors: (() throws -> [Int32])? = nil,
-        afterStart: ((StartedChild) throws -> Void)? = nil
+        standardInput: StandardInput = .null, privileges: Privileges = .unchanged,
+        openDescriptors: (() throws -> [Int32])? = nil, afterStart: ((StartedChild) throws -> Void)? = nil
     ) {
         self.name = name
         self.arguments = arguments
         self.environment = environment
         self.restart = restart
         self.standardInput = standardInput
+        self.privileges = privileges
         self.openDescriptors = openDescriptors
         self.afterStart = afterStart
     }

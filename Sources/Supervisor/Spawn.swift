@@ -33,9 +33,12 @@ public enum Spawn {
     /// returns once the program runs or failed to. Standard output and error are vpn-init's.
     /// `foreground` hands a terminal on standard input to the child's group. `descriptors` become
     /// the program's descriptors 3, 4, ... in order (at most 16); the caller keeps its copies.
+    /// `privileges` are given up just before exec (after the descriptors are placed and standard
+    /// input is opened); a step that fails is reported like a failed exec, and the program never
+    /// runs with more than asked.
     public static func start(
         arguments: [String], environment: [String: String], standardInput: StandardInput, foreground: Bool = false,
-        descriptors: [Int32] = []
+        descriptors: [Int32] = [], privileges: Privileges = .unchanged
     ) -> Outcome {
         guard let program = arguments.first else {
             return Outcome(pid: nil, error: SystemCallError("exec", "", errno: ENOENT))
@@ -51,8 +54,23 @@ public enum Spawn {
         if standardInput == .null { flags |= Int32(VPN_SPAWN_STDIN_NULL) }
         if foreground { flags |= Int32(VPN_SPAWN_FOREGROUND) }
         var result = vpn_spawn_result()
+        var drop = vpn_spawn_privileges()
+        drop.no_new_privs = privileges.noNewPrivileges ? 1 : 0
+        if let user = privileges.user {
+            drop.change_ids = 1
+            drop.uid = user.uid
+            drop.gid = user.gid
+        }
+        if privileges.capabilities != nil {
+            drop.limit_capabilities = 1
+            drop.capabilities = privileges.capabilityMask
+        }
+        let dropsAny = privileges != .unchanged
         descriptors.withUnsafeBufferPointer { passed in
-            vpn_spawn(program, argv.pointers, envp.pointers, searchPath, flags, passed.baseAddress, Int32(passed.count), &result)
+            withUnsafePointer(to: &drop) { drop in
+                vpn_spawn(program, argv.pointers, envp.pointers, searchPath, flags, passed.baseAddress, Int32(passed.count),
+                          dropsAny ? drop : nil, &result)
+            }
         }
         let pid: pid_t? = result.pid > 0 ? result.pid : nil
         guard result.error != 0 else { return Outcome(pid: pid, error: nil) }

@@ -154,7 +154,8 @@ public final class Supervisor {
         }
         let outcome = Spawn.start(
             arguments: child.spec.arguments, environment: child.spec.environment,
-            standardInput: child.spec.standardInput, foreground: child.isMain, descriptors: descriptors)
+            standardInput: child.spec.standardInput, foreground: child.isMain, descriptors: descriptors,
+            privileges: child.spec.privileges)
         // The program has its own copies now (or never will).
         for descriptor in descriptors { _ = close(descriptor) }
         let now = MonotonicInstant.now()

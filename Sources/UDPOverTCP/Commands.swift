@@ -58,10 +58,14 @@ public enum Udp2TcpCommand {
     static let about = "Listen for incoming UDP and forward to TCP (Mullvad's udp-over-tcp framing), reconnecting at once after a cut, then with backoff."
     static let flags: [FlagSpec] = [
         FlagSpec(name: "udp-listen", valueName: "IP:PORT", help: "The IP and UDP port to bind to and accept incoming datagrams on"),
+        FlagSpec(
+            name: "udp-listen-fd", valueName: "FD",
+            help: "Instead of --udp-listen: accept datagrams on this inherited UDP socket, bound by whoever started udp2tcp (e.g. with buffers beyond net.core.rmem_max)"
+        ),
         FlagSpec(name: "tcp-forward", valueName: "HOST:PORT", help: "The IP (or name) and TCP port to forward all UDP traffic to"),
         FlagSpec(name: "tls", help: "Wrap the TCP connection in TLS; the server certificate is verified"),
         FlagSpec(name: "tls-sni", valueName: "NAME", help: "With --tls: the SNI sent and the name the certificate must carry (default: the --tcp-forward host when it is a name)"),
-        FlagSpec(name: "tls-ca-file", valueName: "FILE", help: "With --tls: PEM file of trusted CA certificates (default: the system roots)"),
+        FlagSpec(name: "tls-ca-file", valueName: "FILE", help: "With --tls: PEM file of trusted CA certificates (default: the system roots); /dev/fd/N is read from inherited descriptor N"),
         FlagSpec(
             name: "tcp-connection-lifetime", valueName: "SECONDS",
             help: "Replace the TCP connection before it is this old (e.g. below a gateway's limit on connection age): the next one is opened a tenth of that (at most 60 s) before and takes over sending once established; the old one still delivers what arrives on it until 5 s after the new one delivered its first datagram (10 min at most). 0 (the default) means never"
@@ -77,7 +81,20 @@ public enum Udp2TcpCommand {
         let flags = try ParsedFlags(arguments, accepting: Self.flags)
         if flags.wantsHelp { return .help }
         if flags.wantsVersion { return .version }
-        let listen = try flags.socketAddress("udp-listen")
+        let listen: SocketAddress
+        var listenDescriptor: CInt?
+        if let text = flags.value("udp-listen-fd") {
+            guard flags.value("udp-listen") == nil else { throw UsageError("--udp-listen and --udp-listen-fd exclude each other") }
+            guard let descriptor = CInt(text), descriptor >= 0 else { throw UsageError("--udp-listen-fd: \"\(text)\" is not a descriptor number") }
+            do {
+                listen = try RawSockets.boundAddress(ofUDP: descriptor)
+            } catch {
+                throw UsageError("--udp-listen-fd \(descriptor): \(describe(error))")
+            }
+            listenDescriptor = descriptor
+        } else {
+            listen = try flags.socketAddress("udp-listen")
+        }
         let forwardText = try flags.required("tcp-forward")
         let forward: HostPort
         do {
@@ -104,7 +121,8 @@ public enum Udp2TcpCommand {
         return .run(
             Udp2TcpConfiguration(
                 udpListen: listen, tcpForward: forward, tls: tls, socket: try flags.socketSettings(), threads: try flags.threads() ?? 1,
-                rotation: lifetime > 0 ? RotationPolicy(lifetime: .seconds(Int64(lifetime))) : nil, status: status
+                rotation: lifetime > 0 ? RotationPolicy(lifetime: .seconds(Int64(lifetime))) : nil, status: status,
+                udpListenDescriptor: listenDescriptor
             )
         )
     }
@@ -138,6 +156,10 @@ public enum Tcp2UdpCommand {
     static let about = "Listen for incoming TCP and forward to UDP (Mullvad's udp-over-tcp framing); every connection gets its own UDP socket connected to --udp-forward."
     static let flags: [FlagSpec] = [
         FlagSpec(name: "tcp-listen", valueName: "IP:PORT", repeatable: true, help: "The IP and TCP port(s) to listen on for udp2tcp connections (repeatable)"),
+        FlagSpec(
+            name: "tcp-listen-fd", valueName: "FD", repeatable: true,
+            help: "Accept on this inherited TCP socket, bound by whoever started tcp2udp (a port below 1024, SO_MARK: no privilege needed here); repeatable, with or instead of --tcp-listen"
+        ),
         FlagSpec(name: "udp-forward", valueName: "IP:PORT", help: "The IP and UDP port to forward all traffic to, and the only address datagrams are sent to"),
         FlagSpec(name: "udp-bind", valueName: "IP", help: "The local IP to bind the UDP sockets to (default: 0.0.0.0 or ::)"),
         FlagSpec(name: "tls-cert", valueName: "FILE", help: "Terminate TLS with this PEM certificate chain (needs --tls-key)"),
@@ -152,7 +174,12 @@ public enum Tcp2UdpCommand {
         if flags.wantsHelp { return .help }
         if flags.wantsVersion { return .version }
         let listenTexts = flags.all("tcp-listen")
-        guard !listenTexts.isEmpty else { throw UsageError("--tcp-listen is required") }
+        var descriptors: [CInt] = []
+        for text in flags.all("tcp-listen-fd") {
+            guard let descriptor = CInt(text), descriptor >= 0 else { throw UsageError("--tcp-listen-fd: \"\(text)\" is not a descriptor number") }
+            descriptors.append(descriptor)
+        }
+        guard !listenTexts.isEmpty || !descriptors.isEmpty else { throw UsageError("--tcp-listen is required") }
         var listen: [SocketAddress] = []
         for text in listenTexts {
             do {
@@ -180,7 +207,8 @@ public enum Tcp2UdpCommand {
         }
         return .run(
             Tcp2UdpConfiguration(
-                tcpListen: listen, udpForward: forward, udpBind: bind, socket: try flags.socketSettings(), threads: try flags.threads(),
+                tcpListen: listen, tcpListenDescriptors: descriptors, udpForward: forward, udpBind: bind, socket: try flags.socketSettings(),
+                threads: try flags.threads(),
                 tls: tls, proxyProtocol: flags.isSet("proxy-protocol"),
                 maxConnections: try flags.integer("max-connections", in: 1...Int(Int32.max)) ?? 1024
             )
@@ -198,7 +226,8 @@ public enum Tcp2UdpCommand {
         do {
             listeners = try Tcp2Udp.start(configuration, group: group).wait()
         } catch {
-            let addresses = configuration.tcpListen.map(\.logDescription).joined(separator: ",")
+            let addresses = (configuration.tcpListen.map(\.logDescription) + configuration.tcpListenDescriptors.map { "fd \($0)" })
+                .joined(separator: ",")
             Log.error("tcp2udp cannot start", ("tcp_listen", addresses), ("error", describe(error)))
             exit(1)
         }

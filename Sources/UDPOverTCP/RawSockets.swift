@@ -41,17 +41,59 @@ enum RawSockets {
         return descriptor
     }
 
+    /// An inherited, bound UDP socket made non-blocking and close-on-exec, with SO_MARK when
+    /// `fwmark` is given.
+    static func adoptedUDP(_ descriptor: CInt, fwmark: UInt32?) throws -> CInt {
+        let status = fcntl(descriptor, F_GETFL)
+        guard status >= 0, fcntl(descriptor, F_SETFL, status | O_NONBLOCK) == 0, fcntl(descriptor, F_SETFD, FD_CLOEXEC) == 0 else {
+            throw IOError(errnoCode: errno, reason: "fcntl --udp-listen-fd \(descriptor)")
+        }
+        try setMark(descriptor, fwmark)
+        return descriptor
+    }
+
+    /// The address an inherited UDP socket is bound to; throws when it is no bound UDP socket.
+    static func boundAddress(ofUDP descriptor: CInt) throws -> SocketAddress {
+        var type: CInt = 0
+        var typeLength = socklen_t(MemoryLayout<CInt>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &typeLength) == 0 else {
+            throw IOError(errnoCode: errno, reason: "getsockopt")
+        }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { throw IOError(errnoCode: errno, reason: "getsockname") }
+        guard type == CInt(SOCK_DGRAM.rawValue) else { throw IOError(errnoCode: EPROTOTYPE, reason: "not a UDP socket") }
+        let address: SocketAddress
+        switch CInt(storage.ss_family) {
+        case AF_INET: address = withUnsafeBytes(of: storage) { SocketAddress($0.load(as: sockaddr_in.self)) }
+        case AF_INET6: address = withUnsafeBytes(of: storage) { SocketAddress($0.load(as: sockaddr_in6.self)) }
+        default: throw IOError(errnoCode: EAFNOSUPPORT, reason: "not an IP socket")
+        }
+        guard address.port != 0 else { throw IOError(errnoCode: EINVAL, reason: "not bound to a port") }
+        return address
+    }
+
     private static func udpSocket(family: CInt, fwmark: UInt32?) throws -> CInt {
         let descriptor = socket(family, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
-        if var mark = fwmark {
-            guard setsockopt(descriptor, SOL_SOCKET, 36 /* SO_MARK */, &mark, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
-                let error = IOError(errnoCode: errno, reason: "setsockopt SO_MARK")
-                close(descriptor)
-                throw error
-            }
+        do {
+            try setMark(descriptor, fwmark)
+        } catch {
+            close(descriptor)
+            throw error
         }
         return descriptor
+    }
+
+    private static func setMark(_ descriptor: CInt, _ fwmark: UInt32?) throws {
+        if var mark = fwmark {
+            guard setsockopt(descriptor, SOL_SOCKET, 36 /* SO_MARK */, &mark, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
+                throw IOError(errnoCode: errno, reason: "setsockopt SO_MARK")
+            }
+        }
     }
 
     /// Calls `body` with the C form of an IPv4 or IPv6 address.

@@ -77,9 +77,11 @@ extension SocketSettings {
     }
 
     /// The FORCE variant passes net.core.rmem_max / wmem_max but needs CAP_NET_ADMIN; without it
-    /// the plain option gets what the limit allows. Either way a failure is not fatal.
+    /// the plain option gets what the limit allows. Either way a failure is not fatal. A buffer
+    /// already that large (an inherited socket a privileged parent prepared) is left alone.
     private func requestBuffer(_ options: NIOSynchronousChannelOptions, force: NIOBSDSocket.Option, plain: NIOBSDSocket.Option) {
         let size = SocketOptionValue(clamping: udpBuffer)
+        if let current = try? options.getOption(.socketOption(plain)), current >= size { return }
         if (try? options.setOption(.socketOption(force), value: size)) != nil { return }
         do {
             try options.setOption(.socketOption(plain), value: size)

@@ -22,9 +22,9 @@ public struct ClientTLSSettings: Equatable, Sendable {
         configuration.certificateVerification = .fullVerification
         configuration.minimumTLSVersion = .tlsv12
         if let caFile {
-            try checkReadable(caFile, what: "--tls-ca-file")
+            let pem = try readPEMFile(caFile, what: "--tls-ca-file")
             do {
-                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(pem))
             } catch {
                 throw TLSSetupError("--tls-ca-file \(caFile): no PEM certificate could be read (\(error))")
             }
@@ -83,6 +83,40 @@ public struct TLSSetupError: Error, CustomStringConvertible, Sendable {
     init(_ description: String) {
         self.description = description
     }
+}
+
+/// The bytes of a PEM file. `/dev/fd/N` is read from the inherited descriptor N itself rather
+/// than opened again, so a parent may hand over a file this process could not open (vpn-init
+/// opens a peer's CA file as root and runs udp2tcp as an unprivileged user).
+func readPEMFile(_ path: String, what: String, limit: Int = 16 << 20) throws -> [UInt8] {
+    let descriptor: CInt
+    let inherited: Bool
+    if path.hasPrefix("/dev/fd/"), let number = CInt(path.dropFirst("/dev/fd/".count)), number >= 0 {
+        descriptor = number
+        inherited = true
+    } else {
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        inherited = false
+    }
+    guard descriptor >= 0 || inherited else {
+        let code = errno
+        throw TLSSetupError("\(what) \(path): \(String(cString: strerror(code)))")
+    }
+    defer { if !inherited { close(descriptor) } }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+        let count = read(descriptor, &chunk, chunk.count)
+        if count < 0 && errno == EINTR { continue }
+        if count < 0 {
+            let code = errno
+            throw TLSSetupError("\(what) \(path): \(String(cString: strerror(code)))")
+        }
+        if count == 0 { break }
+        bytes += chunk[0..<count]
+        if bytes.count > limit { throw TLSSetupError("\(what) \(path): larger than \(limit >> 20) MiB") }
+    }
+    return bytes
 }
 
 private func checkReadable(_ path: String, what: String) throws {

@@ -4,11 +4,17 @@ import NIOPosix
 import NIOSSL
 import VPNLog
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What tcp2udp does: accept TCP (optionally TLS, optionally behind a PROXY-protocol proxy) and
 /// give every connection its own UDP socket connected to `udpForward`.
 public struct Tcp2UdpConfiguration: Equatable, Sendable {
     /// `--tcp-listen`, one or more.
     public var tcpListen: [SocketAddress]
+    /// `--tcp-listen-fd`: inherited TCP sockets, bound (and listening) already.
+    public var tcpListenDescriptors: [CInt]
     /// `--udp-forward`: the only address datagrams are ever sent to.
     public var udpForward: SocketAddress
     /// `--udp-bind`: local IP of the per-connection UDP sockets; nil means `0.0.0.0` or `::`.
@@ -26,11 +32,13 @@ public struct Tcp2UdpConfiguration: Equatable, Sendable {
     public var establishTimeout: TimeAmount
 
     public init(
-        tcpListen: [SocketAddress], udpForward: SocketAddress, udpBind: SocketAddress? = nil, socket: SocketSettings = SocketSettings(),
+        tcpListen: [SocketAddress], tcpListenDescriptors: [CInt] = [], udpForward: SocketAddress, udpBind: SocketAddress? = nil,
+        socket: SocketSettings = SocketSettings(),
         threads: Int? = nil, tls: ServerTLSSettings? = nil, proxyProtocol: Bool = false, maxConnections: Int = 1024,
         establishTimeout: TimeAmount = .seconds(10)
     ) {
         self.tcpListen = tcpListen
+        self.tcpListenDescriptors = tcpListenDescriptors
         self.udpForward = udpForward
         self.udpBind = udpBind
         self.socket = socket
@@ -71,8 +79,39 @@ public enum Tcp2Udp {
             .childChannelInitializer { channel in
                 Connection.set(up: channel, configuration: configuration, tlsContext: tlsContext)
             }
-        let listeners = configuration.tcpListen.map { bootstrap.bind(to: $0) }
+        var listeners = configuration.tcpListen.map { bootstrap.bind(to: $0) }
+        for descriptor in configuration.tcpListenDescriptors {
+            do {
+                try checkStreamSocket(descriptor)
+            } catch {
+                return eventLoop.makeFailedFuture(error)
+            }
+            // NIO listens again with its default backlog (128) when it adopts a socket; tcp2udp
+            // listens with 1024 whichever way the socket came.
+            listeners.append(bootstrap.withBoundSocket(descriptor).map { channel in
+                _ = Glibc.listen(descriptor, 1024)
+                return channel
+            })
+        }
         return EventLoopFuture.whenAllSucceed(listeners, on: eventLoop)
+    }
+
+    /// Refuses a `--tcp-listen-fd` that is not an open TCP socket bound to an address.
+    private static func checkStreamSocket(_ descriptor: CInt) throws {
+        var type: CInt = 0
+        var length = socklen_t(MemoryLayout<CInt>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &length) == 0 else {
+            throw IOError(errnoCode: errno, reason: "--tcp-listen-fd \(descriptor)")
+        }
+        var address = sockaddr_storage()
+        var addressLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &addressLength) }
+        }
+        let family = CInt(address.ss_family)
+        guard type == CInt(SOCK_STREAM.rawValue), named == 0, family == AF_INET || family == AF_INET6 else {
+            throw IOError(errnoCode: ENOTSOCK, reason: "--tcp-listen-fd \(descriptor): not a TCP socket")
+        }
     }
 }
 

@@ -5,8 +5,10 @@ import VPNLog
 
 /// What udp2tcp does: listen on UDP, keep one TCP (optionally TLS) connection to `tcpForward`.
 public struct Udp2TcpConfiguration: Equatable, Sendable {
-    /// `--udp-listen`.
+    /// `--udp-listen`, or the address `--udp-listen-fd`'s socket is bound to.
     public var udpListen: SocketAddress
+    /// `--udp-listen-fd`: an inherited UDP socket, bound to `udpListen` already.
+    public var udpListenDescriptor: CInt?
     /// `--tcp-forward`: an IP literal or a name, resolved again at every connection attempt.
     public var tcpForward: HostPort
     /// `--tls`, `--tls-sni`, `--tls-ca-file`.
@@ -27,9 +29,10 @@ public struct Udp2TcpConfiguration: Equatable, Sendable {
     public init(
         udpListen: SocketAddress, tcpForward: HostPort, tls: ClientTLSSettings? = nil, socket: SocketSettings = SocketSettings(),
         threads: Int = 1, reconnect: ReconnectPolicy = .standard, queueLimit: Int = 32, establishTimeout: TimeAmount = .seconds(10),
-        rotation: RotationPolicy? = nil, status: StatusReport? = nil
+        rotation: RotationPolicy? = nil, status: StatusReport? = nil, udpListenDescriptor: CInt? = nil
     ) {
         self.udpListen = udpListen
+        self.udpListenDescriptor = udpListenDescriptor
         self.tcpForward = tcpForward
         self.tls = tls
         self.socket = socket
@@ -96,7 +99,11 @@ public final class Udp2Tcp {
         let datagram = NIOLoopBound(self.datagram, eventLoop: eventLoop)
         let descriptor: CInt
         do {
-            descriptor = try RawSockets.boundUDP(configuration.udpListen, fwmark: settings.fwmark)
+            if let inherited = configuration.udpListenDescriptor {
+                descriptor = try RawSockets.adoptedUDP(inherited, fwmark: settings.fwmark)
+            } else {
+                descriptor = try RawSockets.boundUDP(configuration.udpListen, fwmark: settings.fwmark)
+            }
         } catch {
             return eventLoop.makeFailedFuture(error)
         }

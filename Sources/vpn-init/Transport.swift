@@ -43,31 +43,61 @@ enum Transport {
         var children: [ChildSpec] = []
         if let listen = config.tcpListen {
             let program = try executable("tcp2udp", variable: "WG_TCP_LISTEN")
+            // The listening socket is bound here, new for every start, and is tcp2udp's
+            // descriptor 3: tcp2udp itself needs no privilege for a port below 1024 or a fwmark.
+            let fwmark = config.fwmark
             children.append(spec("tcp2udp", [
-                program, "--tcp-listen", "\(listen)", "--udp-forward", "127.0.0.1:\(config.listenPort)", "--udp-bind", "127.0.0.1",
+                program, "--tcp-listen-fd", "3", "--udp-forward", "127.0.0.1:\(config.listenPort)", "--udp-bind", "127.0.0.1",
                 "--max-connections", String(tcp2udpMaxConnections), "--tcp-recv-timeout", String(tcp2udpReceiveTimeout(config)),
-            ]))
+            ], privileges: ChildPrivileges.tcp2udp) { return [try listeningSocket(listen, fwmark: fwmark)] })
         }
         for (index, local) in loopback.sorted(by: { $0.key < $1.key }) {
             let peer = config.peers[index]
             let program = try executable("udp2tcp", variable: dialVariable(peer))
-            var arguments = [program, "--udp-listen", "\(local)", "--tcp-forward", "\(peer.dialTarget!)"]
+            // Opened here for every start and handed over: the UDP socket WireGuard sends to
+            // (descriptor 3, with buffers udp2tcp could not force without CAP_NET_ADMIN), a CA
+            // file (descriptor 4), which then need not be readable by udp2tcp's user, and the
+            // status pipe (the last one).
+            var arguments = [program, "--udp-listen-fd", "3", "--tcp-forward", "\(peer.dialTarget!)"]
+            var caFile: String?
             if let sni = peer.dialServerName {
                 arguments += ["--tls", "--tls-sni", sni]
-                if let caFile = peer.tlsCAFile { arguments += ["--tls-ca-file", caFile] }
+                if let file = peer.tlsCAFile {
+                    arguments += ["--tls-ca-file", "/dev/fd/4"]
+                    caFile = file
+                }
+            }
+            let port = local.port
+            let openDescriptors: () throws -> [Int32] = {
+                let udp = try loopbackUDPSocket(port: port)
+                guard let caFile else { return [udp] }
+                do {
+                    return [udp, try valueOrErrno("open", caFile) { open(caFile, O_RDONLY | O_CLOEXEC) }]
+                } catch {
+                    _ = close(udp)
+                    throw error
+                }
             }
             // The gateway cuts every connection after 5 h: replace it before, make-before-break.
             if peer.gateway != nil && config.gatewayConnectionLifetime > 0 {
                 arguments += ["--tcp-connection-lifetime", String(config.gatewayConnectionLifetime)]
             }
             if let fwmark = config.fwmark { arguments += ["--fwmark", String(fwmark)] }
-            arguments += ["--status-fd", "3"]
+            // The last descriptor: the pipe udp2tcp reports its connection's state on.
+            arguments += ["--status-fd", caFile == nil ? "4" : "5"]
             let name = "udp2tcp-\(peer.name?.lowercased() ?? "peer")"
             let status = TransportStatus(child: name, supervisor: supervisor) { reconnected(index) }
             statuses[index] = status
-            var child = spec(name, arguments)
-            child.openDescriptors = { [status] in [try status.openPipe()] }
-            children.append(child)
+            children.append(spec(name, arguments, privileges: ChildPrivileges.udp2tcp(fwmark: config.fwmark)) { [status] in
+                var descriptors = try openDescriptors()
+                do {
+                    descriptors.append(try status.openPipe())
+                } catch {
+                    for descriptor in descriptors { _ = close(descriptor) }
+                    throw error
+                }
+                return descriptors
+            })
         }
         for child in children { supervisor.start(child) }
         return statuses
@@ -95,11 +125,87 @@ enum Transport {
         return max(600, 3 * longestKeepalive)
     }
 
-    private static func spec(_ name: String, _ arguments: [String]) -> ChildSpec {
+    private static func spec(
+        _ name: String, _ arguments: [String], privileges: Privileges, openDescriptors: (() throws -> [Int32])? = nil
+    ) -> ChildSpec {
         ChildSpec(name: name, arguments: arguments, environment: [
             "LOG_LEVEL": Log.level.description,
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        ], restart: .always)
+        ], restart: .always, privileges: privileges, openDescriptors: openDescriptors)
+    }
+
+    /// The socket buffers udp2tcp asks for (its `SocketSettings.udpBuffer`): bursts from
+    /// WireGuard wait there while udp2tcp catches up.
+    static let udp2tcpSocketBuffer: Int32 = 4 << 20
+
+    /// udp2tcp's UDP socket on 127.0.0.1:`port` (close-on-exec), its buffers forced to
+    /// `udp2tcpSocketBuffer` past net.core.rmem_max / wmem_max (which needs CAP_NET_ADMIN).
+    static func loopbackUDPSocket(port: UInt16) throws(SystemCallError) -> Int32 {
+        let object = "127.0.0.1:\(port)"
+        let fd = try valueOrErrno("socket", object) { socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do throws(SystemCallError) {
+            var size = udp2tcpSocketBuffer
+            for (option, name) in [(SO_RCVBUFFORCE, "SO_RCVBUFFORCE"), (SO_SNDBUFFORCE, "SO_SNDBUFFORCE")] {
+                _ = try valueOrErrno("setsockopt \(name)", object) { setsockopt(fd, SOL_SOCKET, option, &size, socklen_t(MemoryLayout<Int32>.size)) }
+            }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+            _ = try valueOrErrno("bind", object) {
+                withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            }
+            return fd
+        } catch {
+            _ = close(fd)
+            throw error
+        }
+    }
+
+    /// tcp2udp's listening socket (close-on-exec; the supervisor hands it over as descriptor 3):
+    /// SO_REUSEADDR, as tcp2udp sets it, and SO_MARK with `WG_FWMARK`, which every connection
+    /// it accepts inherits, so the TCP carrying WireGuard is marked as WireGuard's own UDP is.
+    static func listeningSocket(_ listen: TCPListen, fwmark: UInt32?) throws(SystemCallError) -> Int32 {
+        let fd = try valueOrErrno("socket", "\(listen)") {
+            socket(listen.address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
+        do throws(SystemCallError) {
+            var one: Int32 = 1
+            _ = try valueOrErrno("setsockopt SO_REUSEADDR", "\(listen)") {
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            }
+            if var mark = fwmark {
+                _ = try valueOrErrno("setsockopt SO_MARK", "\(listen)") {
+                    setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size))
+                }
+            }
+            _ = try valueOrErrno("bind", "\(listen)") { bindSocket(fd, listen) }
+            _ = try valueOrErrno("listen", "\(listen)") { Glibc.listen(fd, 1024) }
+            return fd
+        } catch {
+            _ = close(fd)
+            throw error
+        }
+    }
+
+    private static func bindSocket(_ fd: Int32, _ listen: TCPListen) -> Int32 {
+        let bytes = listen.address.bytes
+        if listen.address.isV6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = listen.port.bigEndian
+            withUnsafeMutableBytes(of: &address.sin6_addr) { $0.copyBytes(from: bytes) }
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = listen.port.bigEndian
+        withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyBytes(from: bytes) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
     }
 
     /// The in-image helper: beside vpn-init's own executable (as in the image's /usr/bin).

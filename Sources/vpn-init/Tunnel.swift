@@ -115,7 +115,8 @@ final class Tunnel {
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         ]
         let spec = ChildSpec(name: "wireguard-go", arguments: [binary, "-f", config.interfaceName], environment: environment,
-                             restart: .always, openDescriptors: { [device] in [try device.listen()] }) { started in
+                             restart: .always, privileges: ChildPrivileges.wireguardGo(listenPort: config.listenPort),
+                             openDescriptors: { [device] in [try device.listen()] }) { started in
             guard started.starts > 1 else { return }
             try self.configure()
             Log.info("wireguard-go reconfigured", ("interface", self.config.interfaceName), ("pid", started.pid))

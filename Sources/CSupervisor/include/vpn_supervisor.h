@@ -3,6 +3,7 @@
 #ifndef VPN_SUPERVISOR_H
 #define VPN_SUPERVISOR_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /// Flags for `vpn_spawn`.
@@ -23,6 +24,31 @@ enum {
     VPN_SPAWN_STEP_STDIN,
     VPN_SPAWN_STEP_EXEC,
     VPN_SPAWN_STEP_DESCRIPTORS,
+    VPN_SPAWN_STEP_NO_NEW_PRIVS,
+    VPN_SPAWN_STEP_BOUNDING_SET,
+    VPN_SPAWN_STEP_KEEP_CAPS,
+    VPN_SPAWN_STEP_SETGROUPS,
+    VPN_SPAWN_STEP_SETRESGID,
+    VPN_SPAWN_STEP_SETRESUID,
+    VPN_SPAWN_STEP_CAPSET,
+    VPN_SPAWN_STEP_AMBIENT,
+};
+
+/// What a child gives up before exec (`vpn_spawn`'s `privileges`); a failed step is reported
+/// like any other, and the program is then never run.
+struct vpn_spawn_privileges {
+    /// Sets no_new_privs: exec never grants privileges (set-user-ID bits and file capabilities
+    /// are ignored), for the program and everything it starts.
+    int no_new_privs;
+    /// Switches to `uid` and `gid` (real, effective and saved) with no supplementary groups.
+    int change_ids;
+    uid_t uid;
+    gid_t gid;
+    /// Limits capabilities to `capabilities` (bit N is capability N): the program runs with
+    /// exactly those in its permitted, effective, inheritable and ambient sets (ambient, so they
+    /// survive exec under a non-root uid), and the bounding set loses every other one.
+    int limit_capabilities;
+    uint64_t capabilities;
 };
 
 /// The most descriptors `vpn_spawn` hands to a child.
@@ -46,9 +72,10 @@ struct vpn_spawn_result {
 /// inherited. The `descriptor_count` (at most `VPN_SPAWN_MAX_DESCRIPTORS`) descriptors of
 /// `descriptors` become the program's descriptors 3, 4, ... in that order, without
 /// close-on-exec; the caller's own copies are left open. The corresponding C functions are
-/// `fork`, `setpgid`, `dup2` and `execve`.
+/// `fork`, `setpgid`, `dup2` and `execve`. A non-NULL `privileges` is applied just before exec.
 void vpn_spawn(const char *file, char *const argv[], char *const envp[], const char *search_path,
-               int flags, const int *descriptors, int descriptor_count, struct vpn_spawn_result *result);
+               int flags, const int *descriptors, int descriptor_count,
+               const struct vpn_spawn_privileges *privileges, struct vpn_spawn_result *result);
 
 /// The name of a `VPN_SPAWN_STEP_*` value, e.g. `exec`.
 const char *vpn_spawn_step_name(int step);
