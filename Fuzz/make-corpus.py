@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets into Fuzz/corpus/TARGET/ (committed; small files).
 
-Seeds come from the seed configuration (node-a / node-b), DESIGN.md's environment table, the
+Seeds come from the seed configuration (node-a / node-b), README.md's environment table, the
 wg-quick format vpn-init renders, the netlink captures in Tests/Fixtures, and wireguard-go's
 UAPI responses. The keys below are throwaway test keys, used nowhere else.
 Usage: Fuzz/make-corpus.py   (rewrites the seed files; files found by fuzzing are kept)

@@ -20,7 +20,7 @@ public struct ConfigProblem: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Every problem found in the environment: interface settings first (in DESIGN.md's table
+/// Every problem found in the environment: interface settings first (in README.md's environment table
 /// order), then each peer (unnamed first, then by name), then unknown variables by name.
 /// `description` has one line per problem.
 public struct ConfigErrors: Error, Equatable, Sendable, CustomStringConvertible {

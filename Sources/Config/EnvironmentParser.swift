@@ -2,7 +2,7 @@ import VPNLog
 import WireGuard
 
 extension VPNConfig {
-    /// Reads and validates the configuration from environment variables (DESIGN.md's table).
+    /// Reads and validates the configuration from environment variables (README.md's Environment section).
     ///
     /// Every variable is checked and every problem is collected before throwing, so one run
     /// shows all mistakes. Problems come interface settings first (in the table's order), then

@@ -3,7 +3,7 @@ import VPNLog
 import WireGuard
 
 /// The node's validated configuration, read from the environment by
-/// `VPNConfig.parse(environment:)` (see the environment table in DESIGN.md).
+/// `VPNConfig.parse(environment:)` (README.md's Environment section is the contract).
 public struct VPNConfig: Equatable, Sendable {
     /// `VPN_DATA_DIR`: the persistent volume (private key, public key, rendered `wg0.conf`).
     public var dataDirectory: String

@@ -17,7 +17,7 @@ struct BootSettings: Sendable {
     var shutdownGrace: Double { config.shutdownGrace }
 }
 
-/// A boot step that failed, with the exit code DESIGN.md assigns to it and one line per problem.
+/// A boot step that failed, with its exit code (README.md's Exit codes) and one line per problem.
 struct BootFailure: Error, CustomStringConvertible {
     var exitCode: Int32
     var lines: [String]

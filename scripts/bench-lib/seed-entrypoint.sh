@@ -1,6 +1,6 @@
 #!/bin/sh
-# The reference for the boot and shutdown benchmarks: the container entrypoint the seed plan
-# (docker/wireguard/entrypoint.sh in /work/shared/seed/basic-wireguard-setup-plan.md) describes,
+# The reference for the boot and shutdown benchmarks: the usual shell entrypoint of a WireGuard
+# container (the entrypoint.sh of the plan this project grew from, which vpn-init replaces),
 # doing the same work as vpn-init on the userspace path: key from the data volume (generated on
 # first boot), wireguard-go, `wg set` with the peer, `ip addr/link`, forwarding on, and the
 # template's PostUp iptables rules (FORWARD accept both ways, MASQUERADE out of the uplink).

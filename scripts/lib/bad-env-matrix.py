@@ -3,7 +3,7 @@
 
 Builds CASES random environments (seeded, so a run is reproducible) from good values: the seed's
 node-a (WG_ADDRESS=10.0.0.1/24, peer B with key, allowed IPs, endpoint node-b:51820, keepalive 25)
-plus the other variables of DESIGN.md's table, some optional ones left out. In each, one to three
+plus the other variables of README.md's environment table, some optional ones left out. In each, one to three
 variables are replaced by junk (empty, 100 kB, unicode, control characters, off-by-one numbers,
 truncated keys, broken endpoints, signs, white space) or unset, or an unknown variable is added.
 `vpn-init render` runs on each, with a fresh data directory (some already holding a key) and the
@@ -54,7 +54,7 @@ SECRETS = {"WG_PRIVATE_KEY's value": PRIVATE, "the stored private key": STORED_P
 
 
 def good_environment(case_dir, rng):
-    """The seed's node-a plus DESIGN.md's other variables with good values; optional ones may be left out."""
+    """The seed's node-a plus README.md's other variables with good values; optional ones may be left out."""
     data = os.path.join(case_dir, "data")
     required = {
         "VPN_DATA_DIR": data,
