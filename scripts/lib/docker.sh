@@ -77,11 +77,18 @@ docker_build() {
 
 # image_add_binary ROOT SOURCE DEST [strip]: copies SOURCE to ROOT/DEST (stripped when asked) and
 # every shared library `ldd` lists for it, the dynamic loader included, at the path ldd names.
+# strip also drops the two parts of a release binary that depend on the checkout's directory even
+# with the path maps of scripts/lib/release.sh: the debug info names the clang module cache by a
+# hash of the compiler's arguments (absolute paths among them), and both swiftc's module hashes
+# (.swift_modhash, an MD5 of each object's LLVM IR, debug info included; nothing reads it at run
+# time) and the linker's build id (a hash of the whole output) follow it.
 image_add_binary() {
   local root=$1 source=$2 dest=$3 strip=${4:-}
   [ -x "$source" ] || { echo "image: $source is missing" >&2; return 1; }
   install -D -m 0755 "$source" "$root$dest" || return 1
-  if [ "$strip" = strip ]; then strip --strip-unneeded "$root$dest" || return 1; fi
+  if [ "$strip" = strip ]; then
+    strip --strip-unneeded --remove-section=.swift_modhash --remove-section=.note.gnu.build-id "$root$dest" || return 1
+  fi
   local libraries library
   # `ldd` lines: "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)".
   libraries=$(ldd "$source" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}') || true
