@@ -30,6 +30,9 @@ let package = Package(
     targets: [
         // C and system libraries.
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        // X25519 for WireGuard public keys (README, "Keys"), linked from Debian's static archive
+        // (its module map links `-l:libsodium.a`): the image needs no libsodium.so.
+        .systemLibrary(name: "CSodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "CSupervisor"),
         .target(name: "CSystemShims"),
         .target(name: "CUDPOverTCP"),
@@ -40,7 +43,7 @@ let package = Package(
         .target(name: "Netlink"),
         .target(name: "NetlinkSocket", dependencies: ["CMnl", "Netlink", "SystemCalls"]),
         .target(name: "WireGuard", dependencies: [
-            "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket",
+            "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket", "CSodium",
         ]),
         // The dstack guest agent's client: JSON over HTTP/1.1 on a Unix socket (or http://host:port).
         .target(name: "DstackAgent", dependencies: ["SystemCalls"]),
@@ -84,7 +87,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls"]),
         .testTarget(name: "WireGuardTests", dependencies: [
             "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls",
-            // Cross-checks the in-tree X25519 against swift-crypto's.
+            // Cross-checks libsodium's X25519 against swift-crypto's (BoringSSL's).
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
