@@ -65,10 +65,11 @@ let package = Package(
         .executableTarget(
             name: "vpn-init",
             dependencies: ["Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls", "DstackAgent"],
-            // A position-dependent executable: the loader has no 16,000 relative relocations to
-            // apply, and 40 fewer pages are touched, at every start (0.5-1 ms of a 10 ms boot).
-            // Libraries, stack and heap are still randomised; only vpn-init's own image is not.
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"] + staticCxxLibrary)]
+            // A position-independent executable (the toolchain's default), so PID 1's own image is
+            // randomised like its libraries, stack and heap. `-no-pie` would spare the loader its
+            // relative relocations at every start; BENCHMARKS.md measures what that saves
+            // (scripts/bench's vpn-init-nopie), and scripts/test-cli checks the build is PIE.
+            linkerSettings: [.unsafeFlags(staticCxxLibrary)]
         ),
         .executableTarget(name: "udp2tcp", dependencies: ["UDPOverTCP"], linkerSettings: [.unsafeFlags(staticCxxLibrary)]),
         .executableTarget(name: "tcp2udp", dependencies: ["UDPOverTCP"], linkerSettings: [.unsafeFlags(staticCxxLibrary)]),
