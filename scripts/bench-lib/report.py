@@ -68,6 +68,11 @@ def summary_rows(samples):
         else:
             add(f"Shutdown (SIGTERM to exit), {path}", ours, fmt(ours, "ms"), f"{fmt(ref, 'ms')} ({reference_name})",
                 ratio(ours, ref), "< 100 ms", None if ours is None else ours < 100, n)
+            pie = pie_cost(samples)
+            if pie:
+                add(f"Boot to ready, {path}, vpn-init position-independent vs `-no-pie`", pie["pie"],
+                    f"{fmt(pie['pie'], 'ms', 2)} (PIE)", f"{fmt(pie['nopie'], 'ms', 2)} (the same vpn-init linked `-no-pie`)",
+                    ratio(pie["pie"], pie["nopie"]), "(report)", None, pie["runs"])
             dstack, n = median(samples, bench, "vpn-init-dstack", "ms")
             if dstack is not None:
                 file_ms, _ = median(samples, bench, ours_variant, "ms")
@@ -149,6 +154,36 @@ def summary_rows(samples):
     return rows
 
 
+def pie_cost(samples):
+    """vpn-init (PIE) against vpn-init-nopie on the userspace path, or None: the medians, and the
+    per-run differences (the two run interleaved, so run N of one is beside run N of the other)."""
+    pie, runs = median(samples, "boot_userspace", "vpn-init", "ms")
+    nopie, nopie_runs = median(samples, "boot_userspace", "vpn-init-nopie", "ms")
+    if pie is None or nopie is None:
+        return None
+    by_run = {}
+    for s in samples:
+        if s["bench"] == "boot_userspace" and s["variant"] in ("vpn-init", "vpn-init-nopie") and s["metric"] == "ms":
+            by_run.setdefault(s.get("run"), {})[s["variant"]] = s["value"]
+    differences = [r["vpn-init"] - r["vpn-init-nopie"] for r in by_run.values() if len(r) == 2]
+    return {"pie": pie, "nopie": nopie, "runs": min(runs, nopie_runs), "differences": differences}
+
+
+def pie_text(samples):
+    """The sentence under the boot table on what position independence costs, or None."""
+    pie = pie_cost(samples)
+    if not pie:
+        return None
+    text = (f"vpn-init is a position-independent executable, so PID 1's own image is randomised like its libraries, "
+            f"stack and heap: ASLR kept, cost {pie['pie'] - pie['nopie']:+.2f} ms of boot to ready "
+            f"({fmt(pie['pie'], 'ms', 2)} against {fmt(pie['nopie'], 'ms', 2)} for vpn-init-nopie, the same sources "
+            f"linked `-no-pie`; ratio {pie['pie'] / pie['nopie']:.2f}x")
+    if pie["differences"]:
+        text += (f"; run by run, PIE minus no-PIE has a median of {statistics.median(pie['differences']):+.2f} ms, "
+                 f"from {min(pie['differences']):+.2f} to {max(pie['differences']):+.2f} ms")
+    return text + ")."
+
+
 def agent_rtt_ms(samples, idle_ms=1000):
     """The stand-in guest agent's Info + GetKey round trips alone, in ms (medians), or None: after
     a second's idle as before each boot (idle_ms=1000), or back to back (idle_ms=0)."""
@@ -213,7 +248,7 @@ def detail_tables(samples, variants):
     lines += ["", "## Boot, shutdown and memory per entrypoint", "",
               "| path | entrypoint | boot to ready | shutdown | PID 1 idle RSS | container idle RSS | runs |",
               "|---|---|---:|---:|---:|---:|---:|"]
-    for path, variants_here in (("userspace", ("vpn-init", "vpn-init-dstack", "shell")),
+    for path, variants_here in (("userspace", ("vpn-init", "vpn-init-nopie", "vpn-init-dstack", "shell")),
                                 ("kernel", ("vpn-init-kernel", "wg-quick"))):
         for variant in variants_here:
             boot, n = median(samples, f"boot_{path}", variant, "ms")
@@ -224,6 +259,8 @@ def detail_tables(samples, variants):
             tree, _ = median(samples, f"idle_rss_tree_{path}", variant, "kB")
             lines.append(f"| {path} | {variant} | {fmt(boot, 'ms')} | {fmt(shutdown, 'ms')} | "
                          f"{fmt(rss and rss / 1024, 'MB')} | {fmt(tree and tree / 1024, 'MB')} | {n} |")
+    if pie_text(samples):
+        lines += ["", pie_text(samples)]
     if median(samples, "boot_userspace", "vpn-init-dstack", "ms")[0] is not None:
         lines += ["", "vpn-init-dstack is vpn-init with `VPN_KEY_SOURCE=dstack VPN_NODE_NAME=node-a`: at boot it asks "
                   "the guest agent for `Info` and `GetKey` instead of reading its key file. The agent here is the Python "
