@@ -71,6 +71,23 @@ boot_agent_rtt() {
   done
 }
 
+# boot_start_cost ROUNDS STARTS BENCH: ROUNDS rounds of STARTS interleaved starts of
+# `vpn-init version` and `vpn-init-nopie version` (benchproc starts: spawn to exit). The loader's
+# work on PID 1's own image is all that tells them apart, and a boot pays it once; a boot to
+# ready varies by milliseconds from run to run, these starts by tens of microseconds. Records
+# each round's medians in ms under start_PATH (BENCH's path).
+boot_start_cost() {
+  local rounds=$1 starts=$2 bench=$3 round medians
+  "$tools/benchproc" starts 5 "$bindir/vpn-init" "$bindir/vpn-init-nopie" -- version >/dev/null ||
+    { note "vpn-init version failed"; return 1; }
+  for round in $(seq "$rounds"); do
+    medians=($("$tools/benchproc" starts "$starts" "$bindir/vpn-init" "$bindir/vpn-init-nopie" -- version)) ||
+      { note "the starts of vpn-init version failed"; return 1; }
+    record "${bench/boot/start}" vpn-init ms "$(awk -v n="${medians[0]}" 'BEGIN { printf "%.3f", n / 1e6 }')" run="$round" starts="$starts"
+    record "${bench/boot/start}" vpn-init-nopie ms "$(awk -v n="${medians[1]}" 'BEGIN { printf "%.3f", n / 1e6 }')" run="$round" starts="$starts"
+  done
+}
+
 # boot_command VARIANT: the environment and command line of one entrypoint: vpn-init,
 # vpn-init-nopie, vpn-init-dstack or the shell (userspace path), vpn-init-kernel or wg-quick
 # (kernel path).
