@@ -30,6 +30,9 @@ let package = Package(
     targets: [
         // C and system libraries.
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        // X25519 for WireGuard public keys (README, "Keys"), linked from Debian's static archive
+        // (its module map links `-l:libsodium.a`): the image needs no libsodium.so.
+        .systemLibrary(name: "CSodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "CSupervisor"),
         .target(name: "CSystemShims"),
         .target(name: "CUDPOverTCP"),
@@ -40,7 +43,7 @@ let package = Package(
         .target(name: "Netlink"),
         .target(name: "NetlinkSocket", dependencies: ["CMnl", "Netlink", "SystemCalls"]),
         .target(name: "WireGuard", dependencies: [
-            "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket",
+            "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket", "CSodium",
         ]),
         // The dstack guest agent's client: JSON over HTTP/1.1 on a Unix socket (or http://host:port).
         .target(name: "DstackAgent", dependencies: ["SystemCalls"]),
@@ -62,10 +65,11 @@ let package = Package(
         .executableTarget(
             name: "vpn-init",
             dependencies: ["Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls", "DstackAgent"],
-            // A position-dependent executable: the loader has no 16,000 relative relocations to
-            // apply, and 40 fewer pages are touched, at every start (0.5-1 ms of a 10 ms boot).
-            // Libraries, stack and heap are still randomised; only vpn-init's own image is not.
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"] + staticCxxLibrary)]
+            // A position-independent executable (the toolchain's default), so PID 1's own image is
+            // randomised like its libraries, stack and heap. `-no-pie` would spare the loader its
+            // relative relocations at every start; BENCHMARKS.md measures what that saves
+            // (scripts/bench's vpn-init-nopie), and scripts/test-cli checks the build is PIE.
+            linkerSettings: [.unsafeFlags(staticCxxLibrary)]
         ),
         .executableTarget(name: "udp2tcp", dependencies: ["UDPOverTCP"], linkerSettings: [.unsafeFlags(staticCxxLibrary)]),
         .executableTarget(name: "tcp2udp", dependencies: ["UDPOverTCP"], linkerSettings: [.unsafeFlags(staticCxxLibrary)]),
@@ -84,7 +88,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls"]),
         .testTarget(name: "WireGuardTests", dependencies: [
             "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls",
-            // Cross-checks the in-tree X25519 against swift-crypto's.
+            // Cross-checks libsodium's X25519 against swift-crypto's (BoringSSL's).
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),

@@ -5,6 +5,7 @@ import Musl
 #endif
 import SystemCalls
 import CSystemShims
+import CSodium
 
 /// A 32-byte WireGuard key (private, public or preshared), parsed from and printed as base64
 /// like `wg`. Its `description` never shows the bytes: use `base64` where a key must be printed.
@@ -97,6 +98,38 @@ public struct WireGuardKey: Hashable, Sendable, CustomStringConvertible, CustomD
             filled += got
         }
         return bytes
+    }
+}
+
+/// X25519 (RFC 7748) by libsodium, linked from its static archive (README, "Keys", says why
+/// libsodium). libsodium clamps the scalar itself and computes in constant time.
+enum X25519 {
+    /// libsodium's `sodium_init`, which its API asks for before any other call, run once on first
+    /// use (a Swift global is initialised once, thread-safely): it reads the CPU's features and
+    /// tests getrandom (no file is opened), tens of microseconds, paid only by commands that
+    /// compute a public key. It returns an error only when its mutex fails.
+    private static let initialized: Void = {
+        guard sodium_init() >= 0 else { fatalError("libsodium's sodium_init failed") }
+    }()
+
+    /// The public key of `scalar` (32 bytes): scalar times the base point 9.
+    static func publicKey(scalar: [UInt8]) -> [UInt8] {
+        precondition(scalar.count == 32)
+        _ = initialized
+        var result = [UInt8](repeating: 0, count: 32)
+        let status = crypto_scalarmult_curve25519_base(&result, scalar)
+        // Only a result of all zeros fails, which a scalar clamped as X25519 clamps it cannot give.
+        precondition(status == 0, "crypto_scalarmult_curve25519_base failed")
+        return result
+    }
+
+    /// The X25519 function of RFC 7748 section 5: scalar times the point with u-coordinate
+    /// `point`; nil when the result is all zeros (a point of small order), which libsodium refuses.
+    static func multiply(scalar: [UInt8], point: [UInt8]) -> [UInt8]? {
+        precondition(scalar.count == 32 && point.count == 32)
+        _ = initialized
+        var result = [UInt8](repeating: 0, count: 32)
+        return crypto_scalarmult_curve25519(&result, scalar, point) == 0 ? result : nil
     }
 }
 

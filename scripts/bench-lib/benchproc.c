@@ -17,10 +17,11 @@
 //                                      BODY and `Connection: close`, read to EOF; 5 s timeouts);
 //                                      prints one line a round, the ns of each round trip; fails
 //                                      unless every answer is 200
-//   benchproc starts N PROG...         runs each PROG (no arguments, stdout to /dev/null) N times,
-//                                      interleaved (A B C A B C ...); prints, for each PROG in
-//                                      order, the median ns from spawn to exit; fails unless
-//                                      every run exits 0
+//   benchproc starts N PROG... [-- ARG...]
+//                                      runs each PROG (with the ARGs, if any; stdout to /dev/null)
+//                                      N times, interleaved (A B C A B C ...); prints, for each
+//                                      PROG in order, the median ns from spawn to exit; fails
+//                                      unless every run exits 0
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -174,7 +175,7 @@ static int compare_ns(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static int starts(long count, int programs, char **paths) {
+static int starts(long count, int programs, char **paths, int arguments, char **extra) {
     unsigned long long *times = calloc((size_t)count * (size_t)programs, sizeof *times);
     if (!times) { perror("calloc"); return 1; }
     posix_spawn_file_actions_t actions;
@@ -183,7 +184,8 @@ static int starts(long count, int programs, char **paths) {
     extern char **environ;
     for (long i = 0; i < count; i++) {
         for (int p = 0; p < programs; p++) {
-            char *argv[] = {paths[p], NULL};
+            char *argv[64] = {paths[p]};
+            for (int a = 0; a < arguments; a++) argv[1 + a] = extra[a];
             pid_t child;
             int status;
             unsigned long long start = now_ns();
@@ -224,9 +226,13 @@ int main(int argc, char **argv) {
     if (argc >= 4 && strcmp(argv[1], "starts") == 0) {
         long count = atol(argv[2]);
         if (count < 1 || count > 100000) { fprintf(stderr, "benchproc: bad count\n"); return 2; }
-        return starts(count, argc - 3, argv + 3);
+        int programs = 0;
+        while (3 + programs < argc && strcmp(argv[3 + programs], "--") != 0) programs++;
+        int arguments = 3 + programs < argc ? argc - 4 - programs : 0;
+        if (programs < 1 || arguments > 62) { fprintf(stderr, "benchproc: starts N PROG... [-- ARG...]\n"); return 2; }
+        return starts(count, programs, argv + 3, arguments, argv + 4 + programs);
     }
     fprintf(stderr, "usage: benchproc stamp FILE CMD... | watch PATTERN FILE | orphans N | term PID [SIGNAL]"
-                    " | rpc SOCKET N PAUSE_MS METHOD BODY... | starts N PROG...\n");
+                    " | rpc SOCKET N PAUSE_MS METHOD BODY... | starts N PROG... [-- ARG...]\n");
     return 2;
 }

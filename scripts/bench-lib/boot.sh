@@ -7,10 +7,13 @@
 # entrypoints start from the same empty kernel state. The peer's endpoint 172.31.0.2 is on that
 # link, where nothing answers.
 #
+# vpn-init-nopie is the same node run by a build of the same vpn-init linked -no-pie
+# ($bindir/vpn-init-nopie): what keeping PID 1 position-independent costs a boot.
+#
 # vpn-init-dstack is vpn-init with VPN_KEY_SOURCE=dstack: its key comes from the dstack guest
 # agent's Info and GetKey at boot, here scripts/lib/dstack-agent.py (Python) on a socket outside
 # the namespaces, started once by boot_agent_start and stopped by boot_agent_stop.
-# Needs: $bindir (vpn-init), $tools (benchproc), $work, $raw; common.sh sourced; $repo for the
+# Needs: $bindir (vpn-init, and vpn-init-nopie for that variant), $tools (benchproc), $work, $raw; common.sh sourced; $repo for the
 # stand-in.
 
 boot_peer_key=""
@@ -68,8 +71,26 @@ boot_agent_rtt() {
   done
 }
 
+# boot_start_cost ROUNDS STARTS BENCH: ROUNDS rounds of STARTS interleaved starts of
+# `vpn-init version` and `vpn-init-nopie version` (benchproc starts: spawn to exit). The loader's
+# work on PID 1's own image is all that tells them apart, and a boot pays it once; a boot to
+# ready varies by milliseconds from run to run, these starts by tens of microseconds. Records
+# each round's medians in ms under start_PATH (BENCH's path).
+boot_start_cost() {
+  local rounds=$1 starts=$2 bench=$3 round medians
+  "$tools/benchproc" starts 5 "$bindir/vpn-init" "$bindir/vpn-init-nopie" -- version >/dev/null ||
+    { note "vpn-init version failed"; return 1; }
+  for round in $(seq "$rounds"); do
+    medians=($("$tools/benchproc" starts "$starts" "$bindir/vpn-init" "$bindir/vpn-init-nopie" -- version)) ||
+      { note "the starts of vpn-init version failed"; return 1; }
+    record "${bench/boot/start}" vpn-init ms "$(awk -v n="${medians[0]}" 'BEGIN { printf "%.3f", n / 1e6 }')" run="$round" starts="$starts"
+    record "${bench/boot/start}" vpn-init-nopie ms "$(awk -v n="${medians[1]}" 'BEGIN { printf "%.3f", n / 1e6 }')" run="$round" starts="$starts"
+  done
+}
+
 # boot_command VARIANT: the environment and command line of one entrypoint: vpn-init,
-# vpn-init-dstack or the shell (userspace path), vpn-init-kernel or wg-quick (kernel path).
+# vpn-init-nopie, vpn-init-dstack or the shell (userspace path), vpn-init-kernel or wg-quick
+# (kernel path).
 boot_command() {
   case "$1" in
     vpn-init-dstack)
@@ -78,13 +99,14 @@ boot_command() {
         WG_IMPLEMENTATION=userspace WG_MASQUERADE=up0 WG_PEER_B_PUBLIC_KEY="$boot_peer_key" \
         WG_PEER_B_ALLOWED_IPS=10.0.0.2/32 WG_PEER_B_ENDPOINT=172.31.0.2:51820 WG_PEER_B_PERSISTENT_KEEPALIVE=25 \
         VPN_SHUTDOWN_GRACE=5 "$tools/benchproc" stamp "$work/boot.t0" "$bindir/vpn-init" ;;
-    vpn-init|vpn-init-kernel)
-      local implementation=userspace
+    vpn-init|vpn-init-nopie|vpn-init-kernel)
+      local implementation=userspace binary=vpn-init
       [ "$1" = vpn-init-kernel ] && implementation=kernel
+      [ "$1" = vpn-init-nopie ] && binary=vpn-init-nopie
       echo env -i PATH=$PATH_IN_NODES VPN_DATA_DIR="$work/boot-data-vpn" WG_ADDRESS=10.0.0.1/24 \
         WG_IMPLEMENTATION=$implementation WG_MASQUERADE=up0 WG_PEER_B_PUBLIC_KEY="$boot_peer_key" \
         WG_PEER_B_ALLOWED_IPS=10.0.0.2/32 WG_PEER_B_ENDPOINT=172.31.0.2:51820 WG_PEER_B_PERSISTENT_KEEPALIVE=25 \
-        VPN_SHUTDOWN_GRACE=5 "$tools/benchproc" stamp "$work/boot.t0" "$bindir/vpn-init" ;;
+        VPN_SHUTDOWN_GRACE=5 "$tools/benchproc" stamp "$work/boot.t0" "$bindir/$binary" ;;
     shell)
       echo env -i PATH=$PATH_IN_NODES DATA_DIR="$work/boot-data-shell" WG_ADDRESS=10.0.0.1/24 UPLINK=up0 \
         PEER_PUBLIC_KEY="$boot_peer_key" PEER_ALLOWED_IPS=10.0.0.2/32 PEER_ENDPOINT=172.31.0.2:51820 \

@@ -68,6 +68,15 @@ def summary_rows(samples):
         else:
             add(f"Shutdown (SIGTERM to exit), {path}", ours, fmt(ours, "ms"), f"{fmt(ref, 'ms')} ({reference_name})",
                 ratio(ours, ref), "< 100 ms", None if ours is None else ours < 100, n)
+            pie = pie_cost(samples)
+            if pie:
+                add(f"Boot to ready, {path}, vpn-init position-independent vs `-no-pie`", pie["pie"],
+                    f"{fmt(pie['pie'], 'ms', 2)} (PIE)", f"{fmt(pie['nopie'], 'ms', 2)} (the same vpn-init linked `-no-pie`)",
+                    ratio(pie["pie"], pie["nopie"]), "(report)", None, pie["runs"])
+                if pie["start_pie"] is not None:
+                    add("Start of `vpn-init version`, position-independent vs `-no-pie`", pie["start_pie"],
+                        f"{fmt(pie['start_pie'], 'ms', 2)} (PIE)", f"{fmt(pie['start_nopie'], 'ms', 2)} (`-no-pie`)",
+                        ratio(pie["start_pie"], pie["start_nopie"]), "(report)", None, pie["start_runs"])
             dstack, n = median(samples, bench, "vpn-init-dstack", "ms")
             if dstack is not None:
                 file_ms, _ = median(samples, bench, ours_variant, "ms")
@@ -149,6 +158,61 @@ def summary_rows(samples):
     return rows
 
 
+def paired(samples, bench, first, second):
+    """Per-run differences first minus second in BENCH's ms samples (the variants run interleaved,
+    so run N of one is beside run N of the other)."""
+    by_run = {}
+    for s in samples:
+        if s["bench"] == bench and s["variant"] in (first, second) and s["metric"] == "ms":
+            by_run.setdefault(s.get("run"), {})[s["variant"]] = s["value"]
+    return [r[first] - r[second] for r in by_run.values() if len(r) == 2]
+
+
+def pie_cost(samples):
+    """vpn-init (PIE) against vpn-init-nopie on the userspace path, or None: boot to ready and
+    the start of `vpn-init version`, medians and per-run (per-round) differences."""
+    pie, runs = median(samples, "boot_userspace", "vpn-init", "ms")
+    nopie, nopie_runs = median(samples, "boot_userspace", "vpn-init-nopie", "ms")
+    if pie is None or nopie is None:
+        return None
+    start_pie, rounds = median(samples, "start_userspace", "vpn-init", "ms")
+    start_nopie, _ = median(samples, "start_userspace", "vpn-init-nopie", "ms")
+    starts = next((s.get("starts") for s in samples if s["bench"] == "start_userspace"), None)
+    return {"pie": pie, "nopie": nopie, "runs": min(runs, nopie_runs),
+            "differences": paired(samples, "boot_userspace", "vpn-init", "vpn-init-nopie"),
+            "start_pie": start_pie, "start_nopie": start_nopie,
+            "start_runs": f"{rounds}×{starts}" if rounds and starts else rounds,
+            "start_differences": paired(samples, "start_userspace", "vpn-init", "vpn-init-nopie")}
+
+
+def spread(differences):
+    return f"median {statistics.median(differences):+.2f} ms, from {min(differences):+.2f} to {max(differences):+.2f} ms"
+
+
+def pie_text(samples):
+    """The sentence under the boot table on what position independence costs, or None."""
+    pie = pie_cost(samples)
+    if not pie:
+        return None
+    text = "vpn-init is a position-independent executable, so PID 1's own image is randomised like its libraries, stack and heap: "
+    if pie["start_differences"]:
+        text += (f"ASLR kept, cost {statistics.median(pie['start_differences']):.2f} ms a start (`vpn-init version`, "
+                 f"{fmt(pie['start_pie'], 'ms', 2)} against {fmt(pie['start_nopie'], 'ms', 2)} for the same sources linked "
+                 f"`-no-pie`, vpn-init-nopie, in {pie['start_runs']} interleaved starts; per round "
+                 f"{spread(pie['start_differences'])}), which a boot pays once. ")
+    else:
+        text += "ASLR kept. "
+    text += (f"Boot to ready in the same run: {fmt(pie['pie'], 'ms', 2)} against {fmt(pie['nopie'], 'ms', 2)} "
+             f"(ratio {pie['pie'] / pie['nopie']:.2f}x")
+    text += ")"
+    differences = pie["differences"]
+    if differences:
+        text += f"; run by run, PIE minus no-PIE: {spread(differences)}"
+        if min(differences) < 0 < max(differences):
+            text += ", so a boot's own variation hides the difference"
+    return text + "."
+
+
 def agent_rtt_ms(samples, idle_ms=1000):
     """The stand-in guest agent's Info + GetKey round trips alone, in ms (medians), or None: after
     a second's idle as before each boot (idle_ms=1000), or back to back (idle_ms=0)."""
@@ -213,7 +277,7 @@ def detail_tables(samples, variants):
     lines += ["", "## Boot, shutdown and memory per entrypoint", "",
               "| path | entrypoint | boot to ready | shutdown | PID 1 idle RSS | container idle RSS | runs |",
               "|---|---|---:|---:|---:|---:|---:|"]
-    for path, variants_here in (("userspace", ("vpn-init", "vpn-init-dstack", "shell")),
+    for path, variants_here in (("userspace", ("vpn-init", "vpn-init-nopie", "vpn-init-dstack", "shell")),
                                 ("kernel", ("vpn-init-kernel", "wg-quick"))):
         for variant in variants_here:
             boot, n = median(samples, f"boot_{path}", variant, "ms")
@@ -224,6 +288,8 @@ def detail_tables(samples, variants):
             tree, _ = median(samples, f"idle_rss_tree_{path}", variant, "kB")
             lines.append(f"| {path} | {variant} | {fmt(boot, 'ms')} | {fmt(shutdown, 'ms')} | "
                          f"{fmt(rss and rss / 1024, 'MB')} | {fmt(tree and tree / 1024, 'MB')} | {n} |")
+    if pie_text(samples):
+        lines += ["", pie_text(samples)]
     if median(samples, "boot_userspace", "vpn-init-dstack", "ms")[0] is not None:
         lines += ["", "vpn-init-dstack is vpn-init with `VPN_KEY_SOURCE=dstack VPN_NODE_NAME=node-a`: at boot it asks "
                   "the guest agent for `Info` and `GetKey` instead of reading its key file. The agent here is the Python "
