@@ -46,7 +46,7 @@ let package = Package(
             "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket", "CSodium",
         ]),
         // The dstack guest agent's client: JSON over HTTP/1.1 on a Unix socket (or http://host:port).
-        .target(name: "DstackAgent", dependencies: ["SystemCalls"]),
+        .target(name: "DstackAgent", dependencies: ["SystemCalls", "VPNLog"]),
         .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog", "DstackAgent"]),
         .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
         .target(name: "Firewall", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "WireGuard"]),
@@ -93,7 +93,7 @@ let package = Package(
         ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard", "VPNLog", "SystemCalls", "SeededRandom"]),
-        .testTarget(name: "DstackAgentTests", dependencies: ["DstackAgent", "SeededRandom", "SystemCalls"]),
+        .testTarget(name: "DstackAgentTests", dependencies: ["DstackAgent", "SeededRandom", "SystemCalls", "VPNLog"]),
         .testTarget(name: "KeyStoreTests", dependencies: ["Config", "WireGuard", "SystemCalls"]),
         .testTarget(name: "FirewallTests", dependencies: [
             "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls", "WireGuard",

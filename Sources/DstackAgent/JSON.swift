@@ -1,3 +1,5 @@
+import VPNLog
+
 /// A JSON value (RFC 8259), as the guest agent's answers are read.
 ///
 /// vpn-init reads two small objects from the agent, so it carries this parser of its own instead
@@ -257,21 +259,8 @@ func hexDigit(_ byte: UInt8) -> UInt8? {
     }
 }
 
-/// JSON text for a string (quotes and escapes), for request bodies.
+/// JSON text for a string (quotes and escapes), for request bodies: the escaping logfmt values
+/// already use (RFC 8259's).
 public func jsonString(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": result += "\\\""
-        case "\\": result += "\\\\"
-        case "\n": result += "\\n"
-        case "\r": result += "\\r"
-        case "\t": result += "\\t"
-        case _ where scalar.value < 0x20:
-            let hex = String(scalar.value, radix: 16)
-            result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: result.unicodeScalars.append(scalar)
-        }
-    }
-    return result + "\""
+    "\"" + Log.escaped(text) + "\""
 }
