@@ -8,7 +8,8 @@
 #   gateway_route SNI BACKEND ADDR:PORT   SNI goes to ADDR:PORT, server BACKEND/s1
 #   gateway_start NS                 writes DIR/haproxy.cfg, starts haproxy in NS, waits until it listens
 #   gateway_stop                     stops it (gateway_start again restarts it)
-#   gateway_cut BACKEND/SERVER       closes every session of that server
+#   gateway_cut BACKEND/SERVER...    closes every session of these servers (one command line,
+#                                    so all of them at once)
 #   gateway_sessions BACKEND/SERVER  how many sessions the server has had since the start
 #   gateway_cmd COMMAND...           any runtime API command; prints the answer
 #
@@ -104,7 +105,11 @@ gateway_cmd() {
   return 1
 }
 
-gateway_cut() { gateway_cmd "shutdown sessions server $1" >/dev/null; }
+gateway_cut() {
+  local commands="" server
+  for server in "$@"; do commands+="${commands:+; }shutdown sessions server $server"; done
+  gateway_cmd "$commands" >/dev/null
+}
 
 # The `stot` column of `show stat` for BACKEND/SERVER.
 gateway_sessions() {
