@@ -12,6 +12,9 @@
 #                                    so all of them at once)
 #   gateway_sessions BACKEND/SERVER  how many sessions the server has had since the start
 #   gateway_cmd COMMAND...           any runtime API command; prints the answer
+# With HAPROXY_API_SENT_AT=FILE in the environment, gateway_cmd and gateway_cut write to FILE
+# the time the command was sent (as EPOCHREALTIME: seconds since the epoch) as soon as the
+# answer is in (FILE may be a fifo, whose reader then learns that moment).
 #
 # GATEWAY_BIND (default :443) is where it listens; GATEWAY_TLS the bind's TLS options (default
 # TLS 1.2 only; empty for haproxy's defaults). Its log (one line per closed session) goes to
