@@ -38,8 +38,8 @@ gateway_probe_arm() {
     rm -f "$work/probe-$i" "$fifo" "$fifo.ready"
     mkfifo "$fifo" || return 1
     ( ip netns exec "${pair%%=*}" timeout $((gateway_cut_limit + 60)) sh -c \
-        'exec 3<>"$1"; : >"$1.ready"; read -r go <&3 && exec ping -n -q -c 1 -i 0.01 -w "$2" "$3"' \
-        sh "$fifo" "$gateway_cut_limit" "${pair#*=}" >/dev/null 2>&1 &&
+        'exec 3<>"$1"; : >"$1.ready"; read -r go <&3 && exec ping -n -c 1 -i 0.01 -w "$2" "$3"' \
+        sh "$fifo" "$gateway_cut_limit" "${pair#*=}" >"$work/probe-$i.log" 2>&1 &&
         echo "$EPOCHREALTIME" >"$work/probe-$i" ) &
     gateway_probe_pids+=("$!")
   done
@@ -57,19 +57,22 @@ gateway_probe_go() {
   done
 }
 
-# gateway_probe_time T0: waits for the pingers; prints the milliseconds from T0 (EPOCHREALTIME
-# form) until the slowest had its answer, or the limit ($gateway_cut_limit s) and fails when one
-# had none.
+# gateway_probe_time T0: waits for the pingers (in this shell: they are its children, so not
+# from a command substitution); sets gateway_probe_ms to the milliseconds from T0
+# (EPOCHREALTIME form) until the slowest had its answer, or to the limit ($gateway_cut_limit s)
+# and fails when one had none.
+gateway_probe_ms=""
 gateway_probe_time() {
   local t0=$1 pid i end slowest=0 failed=false
   for pid in "${gateway_probe_pids[@]}"; do wait "$pid"; done
   for i in $(seq "$gateway_probe_count"); do
     rm -f "$work/probe-go-$i" "$work/probe-go-$i.ready"
-    end=$(cat "$work/probe-$i" 2>/dev/null) || { failed=true; continue; }
+    end=$(cat "$work/probe-$i" 2>/dev/null) ||
+      { failed=true; note "gateway: pinger $i: $(tail -n 3 "$work/probe-$i.log" | tr '\n' ' ')"; continue; }
     slowest=$(awk -v a="$t0" -v b="$end" -v s="$slowest" 'BEGIN { d = (b - a) * 1000; print (d > s ? d : s) }')
   done
-  if $failed; then echo $((gateway_cut_limit * 1000)); return 1; fi
-  awk -v s="$slowest" 'BEGIN { printf "%.1f\n", s }'
+  if $failed; then gateway_probe_ms=$((gateway_cut_limit * 1000)); return 1; fi
+  gateway_probe_ms=$(awk -v s="$slowest" 'BEGIN { printf "%.1f\n", s }')
 }
 
 wait_file_exists() {
@@ -107,7 +110,7 @@ gateway_nodes_stop() {
 # the time from the moment the command was sent until a ping from each NS to its ADDR has had
 # its answer.
 gateway_event() {
-  local variant=$1 run=$2 event=$3 ms sent=$work/sent-at relay status=0
+  local variant=$1 run=$2 event=$3 sent=$work/sent-at relay status=0
   shift 3
   gateway_probe_arm "$@" || { note "gateway: the pingers did not start"; return 1; }
   rm -f "$sent" "$sent.time"
@@ -123,15 +126,15 @@ gateway_event() {
   if [ "$status" != 0 ]; then
     note "gateway: the runtime API did not take the command ($event)"
     kill "$relay" 2>/dev/null; wait "$relay" 2>/dev/null
-    gateway_probe_go; gateway_probe_time 0 >/dev/null
+    gateway_probe_go; gateway_probe_time 0
     return 1
   fi
   wait "$relay"
-  if ms=$(gateway_probe_time "$(cat "$sent.time")"); then
-    record gateway_cut "$variant" ms "$ms" run="$run"
+  if gateway_probe_time "$(cat "$sent.time")"; then
+    record gateway_cut "$variant" ms "$gateway_probe_ms" run="$run"
   else
     note "gateway: $variant $run: no answer within $gateway_cut_limit s"
-    record gateway_cut "$variant" ms "$ms" run="$run" timeout=1
+    record gateway_cut "$variant" ms "$gateway_probe_ms" run="$run" timeout=1
   fi
 }
 
