@@ -117,7 +117,7 @@ def summary_rows(samples):
 
     cuts = gateway_cuts(samples)
     probe = cuts.get("none")
-    reference = ("" if probe is None else f"the probe alone, nothing cut: median {fmt(probe['median'], 'ms', 0)}, "
+    reference = ("" if probe is None else f"the probe alone, nothing cut (both ways): median {fmt(probe['median'], 'ms', 0)}, "
                  f"max {fmt(probe['max'], 'ms', 0)}; ") + "the issue: tunnel back within 3 s"
     for key, name in (("both", "Recovery after an unplanned gateway cut, pinging both ways (dstack mode)"),
                       ("one-way", "One-way recovery after a gateway cut, pinging from one side alone")):
