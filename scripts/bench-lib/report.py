@@ -124,6 +124,22 @@ def summary_rows(samples):
         add(f"iperf3 over WireGuard over {name}", ours, fmt(ours, "Mbit/s", 0), f"{fmt(udp, 'Mbit/s', 0)} (over UDP)",
             ratio(ours, udp), "(report)", None, n)
 
+    cuts = gateway_cuts(samples)
+    probe = cuts.get("none")
+    reference = ("" if probe is None else f"the probe alone, nothing cut (both ways): median {fmt(probe['median'], 'ms', 0)}, "
+                 f"max {fmt(probe['max'], 'ms', 0)}; ") + "the issue: tunnel back within 3 s"
+    for key, name in (("both", "Recovery after an unplanned gateway cut, pinging both ways (dstack mode)"),
+                      ("one-way", "One-way recovery after a gateway cut, pinging from one side alone")):
+        c = cuts.get(key)
+        if c:
+            add(name, c["median"], cut_text(c), reference, None, "(report)", None, c["count"])
+    rotation = gateway_rotation(samples)
+    if rotation:
+        add(f"Planned rotation, `VPN_GATEWAY_CONNECTION_LIFETIME={rotation['lifetime']}`, pings at 5/s each way for "
+            f"{rotation['seconds']} s", rotation["lost"],
+            f"{rotation['lost']} of {rotation['sent']} lost; {rotation['rotations']} rotations (gateway sessions)",
+            "—", None, "no loss", rotation["lost"] == 0, 1)
+
     ours, n = median(samples, "idle_rss_userspace", "vpn-init", "kB")
     ref, _ = median(samples, "idle_rss_userspace", "shell", "kB")
     add("Idle RSS of PID 1", ours, fmt(ours and ours / 1024, "MB"), f"{fmt(ref and ref / 1024, 'MB')} (shell PID 1)",
@@ -211,6 +227,101 @@ def pie_text(samples):
         if min(differences) < 0 < max(differences):
             text += ", so a boot's own variation hides the difference"
     return text + "."
+
+
+def gateway_cuts(samples):
+    """The gateway section's cut recoveries in ms: `both` (pinging both ways at once), `from-a`
+    and `from-b` (pinging from one node alone) and `one-way` (those two together), each with its
+    values, median, max, min, count and how many had no answer within the probe's limit."""
+    groups = {}
+    for s in samples:
+        if s["bench"] == "gateway_cut" and s["metric"] == "ms":
+            groups.setdefault(s["variant"], []).append(s)
+    groups["one-way"] = groups.get("from-a", []) + groups.get("from-b", [])
+    cuts = {}
+    for key, group in groups.items():
+        if group:
+            values = [s["value"] for s in group]
+            cuts[key] = {"values": values, "median": statistics.median(values), "max": max(values), "min": min(values),
+                         "count": len(values), "timeouts": sum(1 for s in group if s.get("timeout"))}
+    return cuts
+
+
+def cut_text(c):
+    text = f"median {fmt(c['median'], 'ms', 0)}, max {fmt(c['max'], 'ms', 0)}"
+    if c["timeouts"]:
+        text += f" ({c['timeouts']} of {c['count']} not back within {c['max'] / 1000:.0f} s, counted as that)"
+    return text
+
+
+def gateway_rotation(samples):
+    """The rotation run: pings sent and lost (both directions), and the gateway sessions the
+    nodes opened meanwhile, or None."""
+    pings = [s for s in samples if s["bench"] == "gateway_rotation" and s["metric"] == "received"]
+    sessions = {s["variant"]: s for s in samples if s["bench"] == "gateway_rotation" and s["metric"] == "connections"}
+    if not pings or not sessions:
+        return None
+    sent = sum(s.get("sent", 0) for s in pings)
+    received = sum(s["value"] for s in pings)
+    any_session = next(iter(sessions.values()))
+    return {"sent": sent, "lost": sent - received, "by_direction": {s["variant"]: (s.get("sent", 0), s["value"]) for s in pings},
+            "by_node": {node: s["value"] for node, s in sorted(sessions.items())},
+            "rotations": " + ".join(f"{s['value']:.0f}" for _, s in sorted(sessions.items())),
+            "seconds": any_session.get("seconds"), "lifetime": any_session.get("lifetime")}
+
+
+def gateway_lines(samples):
+    """The gateway section's table and what its figures mean."""
+    cuts = gateway_cuts(samples)
+    rotation = gateway_rotation(samples)
+    if not cuts and not rotation:
+        return []
+    lines = ["", "## Gateway cuts and planned rotation (dstack mode)", "",
+             "Two vpn-init nodes in dstack mode (keys from their guest-agent stand-ins, peers by `WG_PEER_<N>_NODE` and "
+             "`WG_PEER_<N>_GATEWAY`, both listening with `WG_TCP_LISTEN` and both dialing; wireguard-go) that reach each "
+             "other only through haproxy standing in for the dstack gateway (TLS 1.2, routed by SNI), in scripts/test-dstack's "
+             "topology. A cut closes every session of both backends at once through haproxy's runtime API, each time after "
+             "the connections have lived more than 10 s. The time runs from the moment the command is sent until a ping "
+             "is answered: pingers wait in the nodes' namespaces, are released when the API has answered and then ping "
+             "every 10 ms, so the figure includes the API's answer, the release and up to 10 ms of polling. The same "
+             "probe after a command that cuts nothing (`show info`), halfway between cuts, is the reference: "
+             "what is above it is the cut's.", "",
+             "| after a cut, pinging | median | min | max | runs |", "|---|---:|---:|---:|---:|"]
+    for key, name in (("none", "both ways at once, nothing cut (the probe alone)"),
+                      ("both", "both ways at once (node-a → node-b and node-b → node-a)"),
+                      ("from-a", "from node-a alone"), ("from-b", "from node-b alone"), ("one-way", "from one side alone (both rows above)")):
+        c = cuts.get(key)
+        if c:
+            timed_out = f" ({c['timeouts']} not back in time)" if c["timeouts"] else ""
+            lines.append(f"| {name} | {fmt(c['median'], 'ms', 0)} | {fmt(c['min'], 'ms', 0)} | {fmt(c['max'], 'ms', 0)} | "
+                         f"{c['count']}{timed_out} |")
+    redial = {(s["variant"], s["metric"]): s for s in samples if s["bench"] == "gateway_redial"}
+    if redial:
+        total = next(iter(redial.values())).get("cuts")
+        parts = [f"{node} {redial[(node, 'connections')]['value']:.0f} and {redial[(node, 'nudges')]['value']:.0f}"
+                 for node in ("node-a", "node-b") if (node, "connections") in redial and (node, "nudges") in redial]
+        if parts:
+            lines += ["", f"Over the {total} cuts, the new gateway connections each node opened, and the times its "
+                      f"vpn-init made WireGuard send at once after a reconnection: " + "; ".join(parts) + "."]
+    lines += ["", "On a cut haproxy closes both halves of each node's tunnel: the node's udp2tcp connection to the gateway "
+              "and the gateway's connection to the peer's tcp2udp. Each udp2tcp reconnects at once (its connection had "
+              "lived more than 10 s; one cut again before it lived 10 s is retried after 100 ms, then after waits doubling "
+              "up to 5 s, so a burst of cuts backs off): TCP, "
+              "then a TLS 1.2 handshake with the gateway, which opens a new connection to the peer's tcp2udp. udp2tcp "
+              "reports `connected` on its status pipe, and vpn-init makes WireGuard send to that peer at once. The "
+              "WireGuard session outlives the cut, so what has to happen is the reconnection and one packet: the peer's "
+              "WireGuard sent its last packets to the tcp2udp socket of the closed connection and only follows (roams "
+              "to) the new one when a packet arrives through it. Pinging from one side alone is the case that packet "
+              "is for: without it, pings from the listening side wait for the next keepalive (up to 25 s)."]
+    if rotation:
+        directions = "; ".join(f"{'node-a → node-b' if d == 'ab' else 'node-b → node-a'} {received:.0f} of {sent} answered"
+                               for d, (sent, received) in sorted(rotation["by_direction"].items()))
+        nodes = ", ".join(f"{node} {count:.0f}" for node, count in rotation["by_node"].items())
+        lines += ["", f"Planned rotation: with `VPN_GATEWAY_CONNECTION_LIFETIME={rotation['lifetime']}` each udp2tcp "
+                  f"replaces its gateway connection every {rotation['lifetime']} s, opening the next one before it lets the "
+                  f"old one go (make before break). Pinging each way at 5/s for {rotation['seconds']} s: {directions}; "
+                  f"new gateway connections meanwhile: {nodes}."]
+    return lines
 
 
 def agent_rtt_ms(samples, idle_ms=1000):
@@ -311,6 +422,7 @@ def detail_tables(samples, variants):
                          f"{'—' if variant == 'base' else kilobytes(c['extra_bytes'])} | {fmt(c['ms'], 'ms', 2)} | "
                          f"{'—' if variant == 'base' or extra_ms is None else f'{extra_ms:+.2f} ms'} | {cost['runs']} |")
         lines += ["", json_choice_text(samples, cost)]
+    lines += gateway_lines(samples)
     files = [s for s in samples if s["bench"] == "image_file"]
     if files:
         lines += ["", "## Image contents (usr/bin, stripped)", "", "| file | size |", "|---|---:|"]

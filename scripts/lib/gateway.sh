@@ -8,9 +8,13 @@
 #   gateway_route SNI BACKEND ADDR:PORT   SNI goes to ADDR:PORT, server BACKEND/s1
 #   gateway_start NS                 writes DIR/haproxy.cfg, starts haproxy in NS, waits until it listens
 #   gateway_stop                     stops it (gateway_start again restarts it)
-#   gateway_cut BACKEND/SERVER       closes every session of that server
+#   gateway_cut BACKEND/SERVER...    closes every session of these servers (one command line,
+#                                    so all of them at once)
 #   gateway_sessions BACKEND/SERVER  how many sessions the server has had since the start
 #   gateway_cmd COMMAND...           any runtime API command; prints the answer
+# With HAPROXY_API_SENT_AT=FILE in the environment, gateway_cmd and gateway_cut write to FILE
+# the time the command was sent (as EPOCHREALTIME: seconds since the epoch) as soon as the
+# answer is in (FILE may be a fifo, whose reader then learns that moment).
 #
 # GATEWAY_BIND (default :443) is where it listens; GATEWAY_TLS the bind's TLS options (default
 # TLS 1.2 only; empty for haproxy's defaults). Its log (one line per closed session) goes to
@@ -104,7 +108,11 @@ gateway_cmd() {
   return 1
 }
 
-gateway_cut() { gateway_cmd "shutdown sessions server $1" >/dev/null; }
+gateway_cut() {
+  local commands="" server
+  for server in "$@"; do commands+="${commands:+; }shutdown sessions server $server"; done
+  gateway_cmd "$commands" >/dev/null
+}
 
 # The `stot` column of `show stat` for BACKEND/SERVER.
 gateway_sessions() {
