@@ -1,7 +1,10 @@
+#define _GNU_SOURCE
 #include "vpn_system.h"
 
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <linux/if_tun.h>
 
 _Static_assert(VPN_TUN_FLAG_TUN == IFF_TUN, "IFF_TUN");
@@ -37,3 +40,19 @@ __attribute__((constructor)) static void vpn_save_arguments(int argc, char **arg
 int vpn_argument_count(void) { return saved_argc; }
 
 char *const *vpn_argument_vector(void) { return saved_argv; }
+
+int vpn_set_not_dumpable(void) {
+    return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int vpn_dumpable(void) {
+    return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int vpn_sealable_memory_file(const char *name) {
+    return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+}
+
+int vpn_seal_memory_file(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+}

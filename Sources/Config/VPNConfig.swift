@@ -112,6 +112,10 @@ public struct VPNConfig: Equatable, Sendable {
         self.gatewayConnectionLifetime = gatewayConnectionLifetime
     }
 
+    /// The variable of an inline private key (`WG_PRIVATE_KEY`), which vpn-init erases from its
+    /// own environment and keeps from its main command.
+    public static let inlinePrivateKeyVariable = Setting.privateKey.rawValue
+
     /// `DIR/privatekey`, without a doubled `/`.
     public static func defaultPrivateKeyFile(dataDirectory: String) -> String {
         dataDirectory.hasSuffix("/") ? dataDirectory + "privatekey" : dataDirectory + "/privatekey"

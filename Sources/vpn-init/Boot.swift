@@ -59,6 +59,9 @@ enum Boot {
     /// `prepare(environment:exportPublicKey:)` for a configuration already validated.
     static func prepare(config: VPNConfig, exportPublicKey: Bool = true) throws(BootFailure) -> BootSettings {
         Log.level = config.logLevel
+        for peer in config.peers {
+            _ = try certificateBundle(of: peer)
+        }
         var agent: GuestAgent?
         var agentInfo: AgentInfo?
         if config.keySource == .dstack {
@@ -74,6 +77,17 @@ enum Boot {
             }
         }
         return BootSettings(config: config, privateKey: privateKey, agent: agent, agentInfo: agentInfo)
+    }
+
+    /// The certificates of a peer's `TLS_CA_FILE` (nil without one): what its udp2tcp gets.
+    /// A file that cannot be read or holds no certificate is a configuration error (78).
+    static func certificateBundle(of peer: PeerConfig) throws(BootFailure) -> [UInt8]? {
+        guard let path = peer.tlsCAFile else { return nil }
+        do {
+            return try CertificateBundle.load(path)
+        } catch {
+            throw BootFailure(exitCode: ExitCode.configuration, "\(peer.variable(.tlsCAFile)): \(error)")
+        }
     }
 
     /// The inline `WG_PRIVATE_KEY`, the key derived by the guest agent (dstack mode), or the key

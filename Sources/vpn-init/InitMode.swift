@@ -13,6 +13,7 @@
 // kept running (afterStart runs after every start, e.g. to configure a restarted wireguard-go),
 // `supervisor.addTeardown("nft table") { ... }` for undo steps run in reverse order at shutdown.
 
+import Config
 import Supervisor
 import SystemCalls
 import VPNLog
@@ -34,6 +35,9 @@ enum InitMode {
             fail("cannot block signals", error)
         }
         ProcessEnvironment.ensureStandardStreams()
+        // PID 1 holds the private key from now on: no core dump of it, and no reading of its
+        // memory through ptrace or /proc without CAP_SYS_PTRACE.
+        do { try ProcessHardening.makeNotDumpable() } catch { Log.warn("cannot make vpn-init non-dumpable", ("error", error)) }
         if getpid() != 1 {
             // Not a container's init: still collect orphans of our own children.
             do { try InitSignals.becomeSubreaper() } catch {
@@ -51,6 +55,10 @@ enum InitMode {
         // teardowns; a failed boot then stops and undoes them like a shutdown.
         let supervisor = Supervisor(configuration: .init(), signals: signals)
         let environment = ProcessEnvironment.current()
+        // An inline key leaves vpn-init's own environment block (what /proc/1/environ shows for
+        // the process's whole life) and is not passed on to the main command.
+        ProcessHardening.eraseEnvironmentValue(VPNConfig.inlinePrivateKeyVariable)
+        let childEnvironment = environment.filter { $0.key != VPNConfig.inlinePrivateKeyVariable }
         let settings: BootSettings
         let tunnel: Tunnel
         do {
@@ -67,7 +75,7 @@ enum InitMode {
         }
 
         if !command.isEmpty {
-            supervisor.startMain(arguments: command, environment: environment)
+            supervisor.startMain(arguments: command, environment: childEnvironment)
         }
         let config = settings.config
         Log.info(

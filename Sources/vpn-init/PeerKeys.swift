@@ -29,11 +29,21 @@ enum PeerKeys {
                 do { publicKey = try DstackKeys.publicKey(node: node, agent: agent) } catch { throw DstackMode.failure(error) }
             }
             let presharedKey = try peer.presharedKeyFile.map { (path) throws(BootFailure) in
-                try readKey(path, variable: peer.variable(.presharedKeyFile), wait: 0, shouldStop: shouldStop)
+                let variable = peer.variable(.presharedKeyFile)
+                warnIfReadableByOthers(path, variable: variable)
+                return try readKey(path, variable: variable, wait: 0, shouldStop: shouldStop)
             }
             keys.append((publicKey, presharedKey))
         }
         return keys
+    }
+
+    /// A preshared key is a secret shared by two nodes: its file is theirs to keep private, so
+    /// a mode that lets others read it is reported (and left as it is: the file may be shared).
+    static func warnIfReadableByOthers(_ path: String, variable: String) {
+        guard let info = try? Files.status(path), info.st_mode & 0o077 != 0 else { return }
+        Log.warn("preshared key file is readable by group or others", ("variable", variable), ("path", path),
+                 ("mode", "0" + String(info.st_mode & 0o777, radix: 8)))
     }
 
     /// Reads a base64 key file, polling for it to appear for up to `wait` seconds.

@@ -55,24 +55,22 @@ enum Transport {
             let peer = config.peers[index]
             let program = try executable("udp2tcp", variable: dialVariable(peer))
             // Opened here for every start and handed over: the UDP socket WireGuard sends to
-            // (descriptor 3, with buffers udp2tcp could not force without CAP_NET_ADMIN), a CA
-            // file (descriptor 4), which then need not be readable by udp2tcp's user, and the
-            // status pipe (the last one).
+            // (descriptor 3, with buffers udp2tcp could not force without CAP_NET_ADMIN), the
+            // certificates of the CA file (descriptor 4: a sealed in-memory copy of only its
+            // certificate blocks, read again for every start), and the status pipe (the last one).
             var arguments = [program, "--udp-listen-fd", "3", "--tcp-forward", "\(peer.dialTarget!)"]
-            var caFile: String?
+            let hasCAFile = peer.dialServerName != nil && peer.tlsCAFile != nil
             if let sni = peer.dialServerName {
                 arguments += ["--tls", "--tls-sni", sni]
-                if let file = peer.tlsCAFile {
-                    arguments += ["--tls-ca-file", "/dev/fd/4"]
-                    caFile = file
-                }
+                if hasCAFile { arguments += ["--tls-ca-file", "/dev/fd/4"] }
             }
             let port = local.port
             let openDescriptors: () throws -> [Int32] = {
                 let udp = try loopbackUDPSocket(port: port)
-                guard let caFile else { return [udp] }
+                guard hasCAFile else { return [udp] }
                 do {
-                    return [udp, try valueOrErrno("open", caFile) { open(caFile, O_RDONLY | O_CLOEXEC) }]
+                    let certificates = try Boot.certificateBundle(of: peer)!
+                    return [udp, try ProcessHardening.sealedMemoryFile(named: "tls-ca", certificates)]
                 } catch {
                     _ = close(udp)
                     throw error
@@ -84,7 +82,7 @@ enum Transport {
             }
             if let fwmark = config.fwmark { arguments += ["--fwmark", String(fwmark)] }
             // The last descriptor: the pipe udp2tcp reports its connection's state on.
-            arguments += ["--status-fd", caFile == nil ? "4" : "5"]
+            arguments += ["--status-fd", hasCAFile ? "5" : "4"]
             let name = "udp2tcp-\(peer.name?.lowercased() ?? "peer")"
             let status = TransportStatus(child: name, supervisor: supervisor) { reconnected(index) }
             statuses[index] = status

@@ -215,11 +215,18 @@ final class Tunnel {
         if backend.implementation == .userspace { try links.setMTU(UInt32(config.effectiveMTU), of: pending.link) }
     }
 
-    /// `$VPN_DATA_DIR/wg0.conf` (0600): what `vpn-init render` prints, for inspection.
+    /// `$VPN_DATA_DIR/wg0.conf` (0600): what `vpn-init render` prints, for inspection. It
+    /// carries the private key only when that is the key file's, already on the volume: a key
+    /// from `WG_PRIVATE_KEY` or the guest agent is never written to disk.
     private func writeRenderedConfig(loopback: [Int: Endpoint]) {
         let path = "\(config.dataDirectory)/\(config.interfaceName).conf"
         let quick = config.quickConfig(privateKey: privateKey, peerKeys: peerKeys, tcpPeerEndpoints: loopback)
-        let text = Array(quick.render(privateKeyNote: config.keySource == .dstack ? DstackMode.privateKeyNote : nil).utf8)
+        let note: String? = switch config.privateKey {
+        case .file: nil
+        case .inline: Self.inlinePrivateKeyNote
+        case .dstack: DstackMode.privateKeyNote
+        }
+        let text = Array(quick.render(privateKeyNote: note).utf8)
         // Unchanged content is not rewritten: two fsyncs on a busy disk can stall a boot.
         if let current = try? Files.read(path, limit: 1 << 20), current == text { return }
         do {
@@ -229,6 +236,9 @@ final class Tunnel {
             Log.warn("cannot write the rendered config", ("path", path), ("error", error))
         }
     }
+
+    /// The comment `wg0.conf` carries in place of a key from the environment.
+    static let inlinePrivateKeyNote = "from WG_PRIVATE_KEY; never written"
 
     /// Makes WireGuard send to a peer at once (a keepalive, or a handshake when there is no
     /// session): setting a persistent keepalive where there was none does that in the kernel

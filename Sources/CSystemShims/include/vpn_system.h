@@ -29,4 +29,20 @@ int vpn_tun_set_persistent(int fd, int persistent);
 /// `nsenter -m` into a container, /proc belongs to another PID namespace.
 int vpn_argument_count(void);
 char *const *vpn_argument_vector(void);
+
+/// Marks the process as not dumpable (`prctl(PR_SET_DUMPABLE, 0)`): no core dump, and only a
+/// process with CAP_SYS_PTRACE may attach to it or read its memory and environment through
+/// /proc. `exec` of another program makes the new program dumpable again. Returns 0, or -1.
+int vpn_set_not_dumpable(void);
+
+/// Whether the process is dumpable (`prctl(PR_GET_DUMPABLE)`): 0 or 1, or -1 with errno set.
+int vpn_dumpable(void);
+
+/// An anonymous in-memory file that can be sealed (`memfd_create(name, MFD_CLOEXEC |
+/// MFD_ALLOW_SEALING)`). Returns the descriptor, or -1 with errno set.
+int vpn_sealable_memory_file(const char *name);
+
+/// Seals such a file against any change of its content or size and against further seals
+/// (`F_ADD_SEALS` with `F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL`). Returns 0, or -1.
+int vpn_seal_memory_file(int fd);
 #endif
