@@ -17,7 +17,7 @@ public struct VPNConfig: Equatable, Sendable {
     public var privateKey: PrivateKeySource
     /// `WG_PUBLIC_KEY_EXPORT`: where to write this node's public key, if anywhere.
     public var publicKeyExport: String?
-    /// `WG_MTU` as given; nil means the default (`effectiveMTU`).
+    /// `WG_MTU` as given; nil means the rule of `mtuChoice` (MTURule.swift).
     public var mtu: Int?
     /// `WG_FWMARK`; nil when unset or 0 (off).
     public var fwmark: UInt32?
@@ -51,15 +51,6 @@ public struct VPNConfig: Equatable, Sendable {
     /// The default of `VPN_GATEWAY_CONNECTION_LIFETIME`: 4.5 h, half an hour before the gateway
     /// cuts every connection at 5 h.
     public static let defaultGatewayConnectionLifetime = 16200
-
-    /// The default MTU: room for WireGuard's overhead on a 1500-byte link, and for the TCP
-    /// framing and TLS on top of it when any TCP transport is used.
-    public static let defaultMTU = 1420
-    /// The default MTU when any TCP transport is used.
-    public static let defaultTCPMTU = 1380
-
-    /// The MTU to set: `WG_MTU`, else 1380 with TCP transport, else 1420.
-    public var effectiveMTU: Int { mtu ?? (usesTCPTransport ? Self.defaultTCPMTU : Self.defaultMTU) }
 
     /// Whether `tcp2udp` or any `udp2tcp` runs: `WG_TCP_LISTEN`, or a peer's `TCP_ENDPOINT` or
     /// `GATEWAY`, is set.

@@ -10,12 +10,20 @@ public enum NftablesExpression: Hashable, Sendable {
     case compareEqual(source: NftablesRegister = .r1, data: [UInt8])
     /// `payload load LENGTH @ network header + OFFSET => reg`.
     case payload(base: NftablesPayloadBase, offset: UInt32, length: UInt32, destination: NftablesRegister = .r1)
-    /// `bitwise reg = (reg & mask) ^ xor`, over `mask.count` bytes.
-    case bitwise(source: NftablesRegister = .r1, destination: NftablesRegister = .r1, mask: [UInt8], xor: [UInt8])
+    /// `bitwise reg = (reg & mask) ^ xor`, over `mask.count` bytes. nft names the operation
+    /// (`NFTA_BITWISE_OP`, boolean) for some matches (`tcp flags`) and not for others (prefixes).
+    case bitwise(source: NftablesRegister = .r1, destination: NftablesRegister = .r1, mask: [UInt8], xor: [UInt8], namesOperation: Bool = false)
     /// `immediate reg 0 VERDICT`: ends the rule with a verdict.
     case verdict(NftablesVerdict)
     /// `masq`: source NAT to the outgoing interface's address.
     case masquerade
+    /// `rt load tcpmss => reg`: the MSS that fits the packet's route MTU (host byte order, 2 bytes).
+    case routeTCPMSS(destination: NftablesRegister = .r1)
+    /// `byteorder reg = hton(reg, SIZE, LENGTH)`.
+    case hostToNetwork(source: NftablesRegister = .r1, destination: NftablesRegister = .r1, length: UInt32, size: UInt32)
+    /// `exthdr write tcpopt reg => LENGTH b @ KIND + OFFSET`: overwrites a field of a TCP option
+    /// (the kernel only ever lowers an MSS this way).
+    case writeTCPOption(kind: UInt8, offset: UInt32, length: UInt32, source: NftablesRegister = .r1)
 
     /// The expression's kernel name (`NFTA_EXPR_NAME`).
     public var name: String {
@@ -26,6 +34,9 @@ public enum NftablesExpression: Hashable, Sendable {
         case .bitwise: "bitwise"
         case .verdict: "immediate"
         case .masquerade: "masq"
+        case .routeTCPMSS: "rt"
+        case .hostToNetwork: "byteorder"
+        case .writeTCPOption: "exthdr"
         }
     }
 
@@ -52,9 +63,10 @@ public enum NftablesExpression: Hashable, Sendable {
             data.bigEndian32(NftablesAttribute.payloadBase, base.rawValue)
             data.bigEndian32(NftablesAttribute.payloadOffset, offset)
             data.bigEndian32(NftablesAttribute.payloadLength, length)
-        case .bitwise(let source, let destination, let mask, let xor):
+        case .bitwise(let source, let destination, let mask, let xor, let namesOperation):
             data.bigEndian32(NftablesAttribute.bitwiseSource, source.rawValue)
             data.bigEndian32(NftablesAttribute.bitwiseDestination, destination.rawValue)
+            if namesOperation { data.bigEndian32(NftablesAttribute.bitwiseOperation, 0) }  // NFT_BITWISE_BOOL
             data.bigEndian32(NftablesAttribute.bitwiseLength, UInt32(mask.count))
             data.nested(NftablesAttribute.bitwiseMask) { $0.append(NftablesAttribute.dataValue, mask) }
             data.nested(NftablesAttribute.bitwiseXor) { $0.append(NftablesAttribute.dataValue, xor) }
@@ -65,6 +77,21 @@ public enum NftablesExpression: Hashable, Sendable {
             }
         case .masquerade:
             break  // no options: an empty NFTA_EXPR_DATA, as nft sends it
+        case .routeTCPMSS(let destination):
+            data.bigEndian32(NftablesAttribute.routeKey, 3)  // NFT_RT_TCPMSS
+            data.bigEndian32(NftablesAttribute.routeDestination, destination.rawValue)
+        case .hostToNetwork(let source, let destination, let length, let size):
+            data.bigEndian32(NftablesAttribute.byteorderSource, source.rawValue)
+            data.bigEndian32(NftablesAttribute.byteorderDestination, destination.rawValue)
+            data.bigEndian32(NftablesAttribute.byteorderOperation, 1)  // NFT_BYTEORDER_HTON
+            data.bigEndian32(NftablesAttribute.byteorderLength, length)
+            data.bigEndian32(NftablesAttribute.byteorderSize, size)
+        case .writeTCPOption(let kind, let offset, let length, let source):
+            data.bigEndian32(NftablesAttribute.extensionHeaderSource, source.rawValue)
+            data.append(NftablesAttribute.extensionHeaderType, [kind])
+            data.bigEndian32(NftablesAttribute.extensionHeaderOffset, offset)
+            data.bigEndian32(NftablesAttribute.extensionHeaderLength, length)
+            data.bigEndian32(NftablesAttribute.extensionHeaderOperation, 1)  // NFT_EXTHDR_OP_TCPOPT
         }
     }
 }
@@ -91,6 +118,8 @@ public struct NftablesMetaKey: RawRepresentable, Hashable, Sendable {
     public static let outputInterfaceName = NftablesMetaKey(rawValue: 7)
     /// `NFT_META_NFPROTO`: the packet's netfilter family (one byte), in an `inet` table.
     public static let netfilterProtocol = NftablesMetaKey(rawValue: 15)
+    /// `NFT_META_L4PROTO`: the transport protocol (one byte), past any IPv6 extension headers.
+    public static let transportProtocol = NftablesMetaKey(rawValue: 16)
 }
 
 /// Where a `payload` expression reads (`NFT_PAYLOAD_*_HEADER`).
@@ -100,6 +129,8 @@ public struct NftablesPayloadBase: RawRepresentable, Hashable, Sendable {
 
     /// `NFT_PAYLOAD_NETWORK_HEADER`: the IPv4 or IPv6 header.
     public static let networkHeader = NftablesPayloadBase(rawValue: 1)
+    /// `NFT_PAYLOAD_TRANSPORT_HEADER`: the TCP or UDP header.
+    public static let transportHeader = NftablesPayloadBase(rawValue: 2)
 }
 
 /// Netfilter verdicts (`NF_*` in linux/netfilter.h).
@@ -179,6 +210,32 @@ public enum NftablesAttribute {
     public static let bitwiseMask: UInt16 = 4
     /// `NFTA_BITWISE_XOR`.
     public static let bitwiseXor: UInt16 = 5
+    /// `NFTA_BITWISE_OP`.
+    public static let bitwiseOperation: UInt16 = 6
+    /// `NFTA_RT_DREG`.
+    public static let routeDestination: UInt16 = 1
+    /// `NFTA_RT_KEY`.
+    public static let routeKey: UInt16 = 2
+    /// `NFTA_BYTEORDER_SREG`.
+    public static let byteorderSource: UInt16 = 1
+    /// `NFTA_BYTEORDER_DREG`.
+    public static let byteorderDestination: UInt16 = 2
+    /// `NFTA_BYTEORDER_OP`.
+    public static let byteorderOperation: UInt16 = 3
+    /// `NFTA_BYTEORDER_LEN`.
+    public static let byteorderLength: UInt16 = 4
+    /// `NFTA_BYTEORDER_SIZE`.
+    public static let byteorderSize: UInt16 = 5
+    /// `NFTA_EXTHDR_TYPE` (u8: the TCP option kind).
+    public static let extensionHeaderType: UInt16 = 2
+    /// `NFTA_EXTHDR_OFFSET`.
+    public static let extensionHeaderOffset: UInt16 = 3
+    /// `NFTA_EXTHDR_LEN`.
+    public static let extensionHeaderLength: UInt16 = 4
+    /// `NFTA_EXTHDR_OP`.
+    public static let extensionHeaderOperation: UInt16 = 6
+    /// `NFTA_EXTHDR_SREG`.
+    public static let extensionHeaderSource: UInt16 = 7
     /// `NFTA_IMMEDIATE_DREG`.
     public static let immediateDestination: UInt16 = 1
     /// `NFTA_IMMEDIATE_DATA`.

@@ -1,8 +1,11 @@
 import WireGuard
 
-/// The table vpn-init owns, `inet vpn_init_<interface>`: a `forward` chain accepting traffic in
-/// and out of the WireGuard interface, and a `postrouting` chain masquerading VPN-sourced
-/// traffic leaving chosen interfaces. Either chain is left out when it would have no rules.
+/// The table vpn-init owns, `inet vpn_init_<interface>`: a `forward` chain clamping the MSS of
+/// TCP SYNs in and out of the WireGuard interface to the route MTU (so a jumbo tunnel MTU never
+/// makes a forwarded connection send more than the link beyond it takes, and a small one is
+/// never exceeded) and accepting that traffic, and a `postrouting` chain masquerading
+/// VPN-sourced traffic leaving chosen interfaces. Either chain is left out when it would have
+/// no rules.
 public struct ForwardingRuleset: Hashable, Sendable {
     /// Masquerade traffic from `source` leaving `outputInterface`.
     public struct Masquerade: Hashable, Sendable, CustomStringConvertible {
@@ -65,6 +68,7 @@ public struct ForwardingRuleset: Hashable, Sendable {
         var chains: [NftablesChain] = []
         if acceptForwarded {
             chains.append(NftablesChain(name: "forward", hook: .filterForward, rules: [
+                .clampMSS(.inputInterfaceName, interfaceName), .clampMSS(.outputInterfaceName, interfaceName),
                 .acceptInput(from: interfaceName), .acceptOutput(to: interfaceName),
             ]))
         }

@@ -36,6 +36,14 @@ public enum NftablesMatch {
         return expressions
     }
 
+    /// `tcp flags syn / syn,rst`: a TCP segment with SYN set and RST clear (a SYN or a SYN-ACK).
+    public static func tcpSynchronize() -> [NftablesExpression] {
+        // The flags byte is at offset 13 of the TCP header (RFC 9293): SYN 0x02, RST 0x04.
+        [.meta(.transportProtocol), .compareEqual(data: [6]),  // IPPROTO_TCP
+         .payload(base: .transportHeader, offset: 13, length: 1),
+         .bitwise(mask: [0x06], xor: [0], namesOperation: true), .compareEqual(data: [0x02])]
+    }
+
     /// `count` bytes whose first `prefix` bits are set.
     static func prefixMask(_ prefix: Int, count: Int) -> [UInt8] {
         (0..<count).map { index in
@@ -54,6 +62,18 @@ extension NftablesRule {
     /// `oifname "NAME" accept`.
     public static func acceptOutput(to interface: String) -> NftablesRule {
         NftablesRule(NftablesMatch.interfaceName(.outputInterfaceName, interface) + [.verdict(.accept)])
+    }
+
+    /// `iifname "NAME" tcp flags syn / syn,rst tcp option maxseg size set rt mtu` (`oifname`
+    /// with `.outputInterfaceName`): the MSS option of SYNs through the interface lowered to what
+    /// the route MTU allows (RFC 879: MTU less the IP and TCP headers; never raised).
+    public static func clampMSS(_ interfaceKey: NftablesMetaKey, _ interface: String) -> NftablesRule {
+        NftablesRule(NftablesMatch.interfaceName(interfaceKey, interface) + NftablesMatch.tcpSynchronize() + [
+            .routeTCPMSS(),
+            .hostToNetwork(length: 2, size: 2),
+            // TCP option kind 2 (maximum segment size): its 2-byte value follows kind and length.
+            .writeTCPOption(kind: 2, offset: 2, length: 2),
+        ])
     }
 
     /// `ip saddr NET oifname "NAME" masquerade` (`ip6 saddr` for an IPv6 network).

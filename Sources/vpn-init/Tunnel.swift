@@ -70,6 +70,8 @@ final class Tunnel {
             do { backend = try KernelWireGuard(interfaceName: name) } catch { throw BootFailure(exitCode: 1, "\(error)") }
         }
         let tunnel = Tunnel(settings: settings, peerKeys: keys, endpoints: endpoints, links: links, backend: backend)
+        let mtu = config.mtuChoice
+        Log.info("interface MTU", ("interface", name), ("mtu", mtu.mtu), ("reason", mtu.reason))
         if userspace { try tunnel.startUserspace(supervisor) }
         // wireguard-go is still starting: its configuration waits in its socket's backlog while
         // the link, the helpers and (in InitMode) the firewall are set up; finishBringUp waits.

@@ -173,9 +173,9 @@ let peerNameCases: [(String, VariableName)] = [
         #expect(problems(env).map(\.description) == ["WG_PEER_C_ALLOWED_IPS: 10.0.0.2/32 is also in WG_PEER_B_ALLOWED_IPS"])
     }
 
-    @Test func peerTCPEndpointLowersTheDefaultMTU() throws {
+    @Test func aPeerDialedOverTCPAloneGivesTheJumboMTU() throws {
         let config = try VPNConfig.parse(environment: environment(["WG_PEER_B_TCP_ENDPOINT": "gw:443"], base: peerB))
-        #expect(config.usesTCPTransport && config.effectiveMTU == 1380)
+        #expect(config.usesTCPTransport && config.effectiveMTU == MTUChoice.jumboMTU)
     }
 
     @Test func unknownVariablesAreRejectedWithSuggestions() {

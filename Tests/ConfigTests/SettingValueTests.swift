@@ -47,7 +47,7 @@ let goodSettingCases: [(ValueCase, @Sendable (VPNConfig) -> Bool)] = [
     (ValueCase(variable: "WG_IMPLEMENTATION", value: "userspace"), { $0.implementation == .userspace }),
     (ValueCase(variable: "WG_IMPLEMENTATION", value: "auto"), { $0.implementation == .auto }),
     (ValueCase(variable: "WG_USERSPACE_BIN", value: "/opt/wg/boringtun"), { $0.userspaceBinary == "/opt/wg/boringtun" }),
-    (ValueCase(variable: "WG_TCP_LISTEN", value: "0.0.0.0:443"), { $0.tcpListen?.description == "0.0.0.0:443" && $0.effectiveMTU == 1380 }),
+    (ValueCase(variable: "WG_TCP_LISTEN", value: "0.0.0.0:443"), { $0.tcpListen?.description == "0.0.0.0:443" && $0.effectiveMTU == MTUChoice.jumboMTU }),
     (ValueCase(variable: "WG_TCP_LISTEN", value: "[::]:8443"), { $0.tcpListen?.description == "[::]:8443" && $0.usesTCPTransport }),
     (ValueCase(variable: "WG_PEER_KEY_WAIT", value: "0"), { $0.peerKeyWait == 0 }),
     (ValueCase(variable: "WG_PEER_KEY_WAIT", value: "2.5"), { $0.peerKeyWait == 2.5 }),

@@ -98,6 +98,7 @@ import WireGuard
             "NFT_MSG_NEWTABLE vpn_init_wg0", "NFT_MSG_DELTABLE vpn_init_wg0", "NFT_MSG_NEWTABLE vpn_init_wg0",
             "NFT_MSG_NEWCHAIN vpn_init_wg0/forward", "NFT_MSG_NEWCHAIN vpn_init_wg0/postrouting",
             "NFT_MSG_NEWRULE vpn_init_wg0/forward", "NFT_MSG_NEWRULE vpn_init_wg0/forward",
+            "NFT_MSG_NEWRULE vpn_init_wg0/forward", "NFT_MSG_NEWRULE vpn_init_wg0/forward",
             "NFT_MSG_NEWRULE vpn_init_wg0/postrouting",
             "NFNL_MSG_BATCH_END vpn_init_wg0",
         ])

@@ -31,7 +31,8 @@ import WireGuard
         #expect(table.chains.map(\.name) == chains)
         if forward {
             #expect(table.chains[0].hook == .filterForward)
-            #expect(table.chains[0].rules == [.acceptInput(from: "wg7"), .acceptOutput(to: "wg7")])
+            #expect(table.chains[0].rules == [.clampMSS(.inputInterfaceName, "wg7"), .clampMSS(.outputInterfaceName, "wg7"),
+                                              .acceptInput(from: "wg7"), .acceptOutput(to: "wg7")])
         }
         if masquerade {
             #expect(table.chains.last?.hook == .natPostrouting)

@@ -41,7 +41,7 @@ import WireGuard
                 let header = packet.networkHeader
                 guard Int(offset + length) <= header.count else { return .noMatch }
                 register.replaceSubrange(0..<Int(length), with: header[Int(offset)..<Int(offset + length)])
-            case .bitwise(_, _, let mask, let xor):
+            case .bitwise(_, _, let mask, let xor, _):
                 for index in mask.indices { register[index] = (register[index] & mask[index]) ^ xor[index] }
             case .compareEqual(_, let data):
                 if Array(register.prefix(data.count)) != data { return .noMatch }
@@ -49,6 +49,8 @@ import WireGuard
                 return .verdict(verdict)
             case .masquerade:
                 return .masquerade
+            case .routeTCPMSS, .hostToNetwork, .writeTCPOption:
+                return .noMatch  // the MSS clamp: these packets carry no TCP header
             }
         }
         return .noMatch

@@ -48,9 +48,10 @@ import WireGuard
         FailureCase(name: "delete", index: 2, systemCall: "nftables NFT_MSG_DELTABLE", object: "vpn_init_wg0"),
         FailureCase(name: "forward chain", index: 4, systemCall: "nftables NFT_MSG_NEWCHAIN", object: "vpn_init_wg0/forward"),
         FailureCase(name: "nat chain", index: 5, systemCall: "nftables NFT_MSG_NEWCHAIN", object: "vpn_init_wg0/postrouting"),
-        FailureCase(name: "accept rule", index: 7, systemCall: "nftables NFT_MSG_NEWRULE", object: "vpn_init_wg0/forward"),
-        FailureCase(name: "masquerade rule", index: 8, systemCall: "nftables NFT_MSG_NEWRULE", object: "vpn_init_wg0/postrouting"),
-        FailureCase(name: "batch end", index: 9, systemCall: "nftables NFNL_MSG_BATCH_END", object: "vpn_init_wg0"),
+        FailureCase(name: "clamp rule", index: 6, systemCall: "nftables NFT_MSG_NEWRULE", object: "vpn_init_wg0/forward"),
+        FailureCase(name: "accept rule", index: 9, systemCall: "nftables NFT_MSG_NEWRULE", object: "vpn_init_wg0/forward"),
+        FailureCase(name: "masquerade rule", index: 10, systemCall: "nftables NFT_MSG_NEWRULE", object: "vpn_init_wg0/postrouting"),
+        FailureCase(name: "batch end", index: 11, systemCall: "nftables NFNL_MSG_BATCH_END", object: "vpn_init_wg0"),
     ]
 
     @Test(arguments: failures, [UInt32(1), 77, UInt32.max - 3])
@@ -64,7 +65,8 @@ import WireGuard
     }
 
     @Test func descriptionReadsLikeTheIssue() {
-        let fake = Self.kernel { $0.type == NftablesMessageType.newRule.messageType && $0.payload.count > 200 }
+        // The masquerade rule: the only one with a `masq` expression.
+        let fake = Self.kernel { $0.type == NftablesMessageType.newRule.messageType && String(decoding: $0.payload, as: UTF8.self).contains("masq") }
         do {
             try Nftables(transport: fake).replace(Self.table)
             Issue.record("the batch should fail")
@@ -75,7 +77,7 @@ import WireGuard
 
     @Test func firstOfSeveralErrorsIsReportedWithACount() {
         let fake = Self.kernel(errno: EINVAL) { $0.type == NftablesMessageType.newRule.messageType }
-        #expect(throws: SystemCallError("nftables NFT_MSG_NEWRULE", "vpn_init_wg0/forward", errno: EINVAL, detail: "2 more messages failed")) {
+        #expect(throws: SystemCallError("nftables NFT_MSG_NEWRULE", "vpn_init_wg0/forward", errno: EINVAL, detail: "4 more messages failed")) {
             try Nftables(transport: fake).replace(Self.table)
         }
     }

@@ -33,13 +33,17 @@ capture() {
 }
 
 # The table vpn-init installs for wg0 with WG_FORWARD=true, WG_ADDRESS=10.0.0.1/24 and
-# WG_MASQUERADE=eth0, replacing any table of that name in the same transaction.
+# WG_MASQUERADE=eth0, replacing any table of that name in the same transaction. The forward
+# chain clamps the MSS of forwarded TCP SYNs in and out of the tunnel to the route MTU, then
+# accepts that traffic.
 capture replace_forward_masquerade batch <<'RULES'
 add table inet vpn_init_wg0
 delete table inet vpn_init_wg0
 table inet vpn_init_wg0 {
 	chain forward {
 		type filter hook forward priority filter; policy accept;
+		iifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
+		oifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
 		iifname "wg0" accept
 		oifname "wg0" accept
 	}
@@ -58,6 +62,8 @@ delete table inet vpn_init_wg1
 table inet vpn_init_wg1 {
 	chain forward {
 		type filter hook forward priority filter; policy accept;
+		iifname "wg1" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
+		oifname "wg1" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
 		iifname "wg1" accept
 		oifname "wg1" accept
 	}
@@ -94,6 +100,8 @@ delete table inet vpn_init_wg0
 table inet vpn_init_wg0 {
 	chain forward {
 		type filter hook forward priority filter; policy accept;
+		iifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
+		oifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
 		iifname "wg0" accept
 		oifname "wg0" accept
 	}
