@@ -541,40 +541,41 @@ def mb(kb):
 def tunnel_lines(samples):
     """The tunnel section's table by transport and MTU, the largest MTU and the kernel ratios."""
     rows = tunnel_rows(samples)
-    if not rows:
+    kernel = tunnel_rows(samples, "tunnel_kernel")
+    if not rows and not kernel:
         return []
     udp, _ = median(samples, "tunnel", "udp", "mbit", mtu=1420)
-    lines = ["", "## Tunnel throughput, latency and memory by transport and inner MTU", "",
-             "iperf3 (TCP, one stream) from node a to node b over userspace WireGuard (wireguard-go), median of the "
-             "rounds; RTT is the median ping through the tunnel, idle and while iperf3 runs; peak RSS is `VmHWM` of "
-             "each program after the load, the larger of the two nodes' (vpn-init, wireguard-go) or of the one node "
-             "that runs it (udp2tcp on the dialing node, tcp2udp on the listening one), in MB. \"default\" rows set "
-             "no `WG_MTU`: the MTU is the one vpn-init chose (read from wg0).", "",
-             "| transport | MTU | Mbit/s | ratio to UDP at 1420 | RTT idle | RTT under load | vpn-init | "
-             "wireguard-go | udp2tcp | tcp2udp | full-size packet | runs |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
-    for row in rows:
-        name = TRANSPORT_NAMES.get(row["transport"], row["transport"])
-        mtu = f"{row['mtu']:.0f}" + (" (default)" if row["set"] == "default" else "")
-        r = ratio(row["mbit"], udp)
-        ok = row["full_size_ok"]
-        lines.append(f"| {name} | {mtu} | {fmt(row['mbit'], '', 0)} | {'—' if r is None else f'{r:.2f}x'} | "
-                     f"{fmt(row['rtt_idle_ms'], 'ms', 2)} | {fmt(row['rtt_load_ms'], 'ms', 1)} | "
-                     + " | ".join(mb(row[f"{p}_hwm_kb"]) for p in TUNNEL_PROGRAMS)
-                     + f" | {'—' if ok is None else ('crosses' if ok >= 1 else '**dropped**')} | {row['runs']} |")
-    largest = next((s for s in samples if s["bench"] == "tunnel" and s["metric"] == "largest_mtu"), None)
-    if largest:
-        limit = 65507 - 32
-        lines += ["", f"Largest inner MTU that works over TCP with wireguard-go: **{largest['value']:.0f}** (bisected, one "
-                  f"boot per step: a full-size ping, don't-fragment, crosses and is answered; "
-                  f"{largest.get('first_failing', '?')} fails). WireGuard's data message is the inner packet plus 32 bytes "
-                  "(16 of header, 16 of tag; wireguard-go pads to a multiple of 16 but never past the MTU), and every UDP "
-                  "hop of the TCP path (wireguard-go to udp2tcp, tcp2udp to wireguard-go, on loopback) must fit the "
-                  f"largest IPv4 UDP payload, 65507 bytes, so the arithmetic limit is 65507 − 32 = {limit}"
-                  + (", which is what was measured." if largest["value"] == limit else
-                     f"; the measured figure differs from it by {largest['value'] - limit:+.0f}.")
-                  + " The 2-byte frame length of udp-over-tcp (up to 65535) is not the limit."]
-    kernel = tunnel_rows(samples, "tunnel_kernel")
+    lines = ["", "## Tunnel throughput, latency and memory by transport and inner MTU", ""]
+    if rows:
+        lines += ["iperf3 (TCP, one stream) from node a to node b over userspace WireGuard (wireguard-go), median of the "
+                  "rounds; RTT is the median ping through the tunnel, idle and while iperf3 runs; peak RSS is `VmHWM` of "
+                  "each program after the load, the larger of the two nodes' (vpn-init, wireguard-go) or of the one node "
+                  "that runs it (udp2tcp on the dialing node, tcp2udp on the listening one), in MB. \"default\" rows set "
+                  "no `WG_MTU`: the MTU is the one vpn-init chose (read from wg0).", "",
+                  "| transport | MTU | Mbit/s | ratio to UDP at 1420 | RTT idle | RTT under load | vpn-init | "
+                  "wireguard-go | udp2tcp | tcp2udp | full-size packet | runs |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+        for row in rows:
+            name = TRANSPORT_NAMES.get(row["transport"], row["transport"])
+            mtu = f"{row['mtu']:.0f}" + (" (default)" if row["set"] == "default" else "")
+            r = ratio(row["mbit"], udp)
+            ok = row["full_size_ok"]
+            lines.append(f"| {name} | {mtu} | {fmt(row['mbit'], '', 0)} | {'—' if r is None else f'{r:.2f}x'} | "
+                         f"{fmt(row['rtt_idle_ms'], 'ms', 2)} | {fmt(row['rtt_load_ms'], 'ms', 1)} | "
+                         + " | ".join(mb(row[f"{p}_hwm_kb"]) for p in TUNNEL_PROGRAMS)
+                         + f" | {'—' if ok is None else ('crosses' if ok >= 1 else '**dropped**')} | {row['runs']} |")
+        largest = next((s for s in samples if s["bench"] == "tunnel" and s["metric"] == "largest_mtu"), None)
+        if largest:
+            limit = 65507 - 32
+            lines += ["", f"Largest inner MTU that works over TCP with wireguard-go: **{largest['value']:.0f}** (bisected, one "
+                      f"boot per step: a full-size ping, don't-fragment, crosses and is answered; "
+                      f"{largest.get('first_failing', '?')} fails). WireGuard's data message is the inner packet plus 32 bytes "
+                      "(16 of header, 16 of tag; wireguard-go pads to a multiple of 16 but never past the MTU), and every UDP "
+                      "hop of the TCP path (wireguard-go to udp2tcp, tcp2udp to wireguard-go, on loopback) must fit the "
+                      f"largest IPv4 UDP payload, 65507 bytes, so the arithmetic limit is 65507 − 32 = {limit}"
+                      + (", which is what was measured." if largest["value"] == limit else
+                         f"; the measured figure differs from it by {largest['value'] - limit:+.0f}.")
+                      + " The 2-byte frame length of udp-over-tcp (up to 65535) is not the limit."]
     if kernel:
         kernel_udp, _ = median(samples, "tunnel_kernel", "udp", "mbit", mtu=1420)
         lines += ["", "### Kernel WireGuard (virtme-ng VM, QEMU TCG): ratios only", "",
