@@ -118,11 +118,27 @@ def summary_rows(samples):
                 add(f"… the same through {variant}", theirs, f"{fmt(theirs, 'Mbit/s', 0)}, {their_loss:.1f}% loss",
                     f"ours {fmt(ours, 'Mbit/s', 0)}, {loss:.1f}% loss", ratio(theirs, ours), "(compare)", None, n)
 
-    udp, _ = median(samples, "tunnel", "udp", "mbit")
+    udp, _ = median(samples, "tunnel", "udp", "mbit", mtu=1420)
     for transport, name in (("tcp", "TCP (udp2tcp/tcp2udp)"), ("tls", "TLS through haproxy")):
-        ours, n = median(samples, "tunnel", transport, "mbit")
-        add(f"iperf3 over WireGuard over {name}", ours, fmt(ours, "Mbit/s", 0), f"{fmt(udp, 'Mbit/s', 0)} (over UDP)",
-            ratio(ours, udp), "(report)", None, n)
+        ours, n = median(samples, "tunnel", transport, "mbit", mtu=1380, set="explicit")
+        add(f"iperf3 over WireGuard over {name}, MTU 1380", ours, fmt(ours, "Mbit/s", 0),
+            f"{fmt(udp, 'Mbit/s', 0)} (over UDP, MTU 1420)", ratio(ours, udp), "(report)", None, n)
+    jumbo = jumbo_mtu(samples)
+    if jumbo is not None:
+        mtu, how = jumbo
+        for transport, name, target in (("tcp", "TCP (udp2tcp/tcp2udp)", "(report)"),
+                                        ("tls", "TLS 1.2 gateway", "≥ 1.5x")):
+            ours, n = median(samples, "tunnel", transport, "mbit", mtu=mtu)
+            r = ratio(ours, udp)
+            add(f"{name} at the jumbo default vs UDP at 1420 (iperf3 over WireGuard, MTU {mtu}: {how})", ours,
+                fmt(ours, "Mbit/s", 0), f"{fmt(udp, 'Mbit/s', 0)} (over UDP, MTU 1420)", r, target,
+                None if r is None or target == "(report)" else r >= 1.5, n)
+    kernel_udp, _ = median(samples, "tunnel_kernel", "udp", "mbit", mtu=1420)
+    for mtu in sorted({s["mtu"] for s in samples if s["bench"] == "tunnel_kernel" and s["variant"] == "tcp"
+                       and s["metric"] == "mbit"}):
+        ours, n = median(samples, "tunnel_kernel", "tcp", "mbit", mtu=mtu)
+        add(f"Kernel WireGuard (VM, TCG): TCP at MTU {mtu} vs UDP at 1420", ours, "ratio only (TCG)",
+            "UDP, MTU 1420", ratio(ours, kernel_udp), "(report)", None, n)
 
     cuts = gateway_cuts(samples)
     probe = cuts.get("none")
@@ -422,6 +438,7 @@ def detail_tables(samples, variants):
                          f"{'—' if variant == 'base' else kilobytes(c['extra_bytes'])} | {fmt(c['ms'], 'ms', 2)} | "
                          f"{'—' if variant == 'base' or extra_ms is None else f'{extra_ms:+.2f} ms'} | {cost['runs']} |")
         lines += ["", json_choice_text(samples, cost)]
+    lines += tunnel_lines(samples)
     lines += gateway_lines(samples)
     files = [s for s in samples if s["bench"] == "image_file"]
     if files:
@@ -477,6 +494,152 @@ def json_choice_text(samples, cost):
             f"{start_cost_text(foundation)}, to read two small objects once a boot{budget}.")
 
 
+# The jumbo candidate the summary uses while the TCP default is still 1380 (before the rule for
+# TCP-only nodes lands, the default row shows 1380 and this is the MTU compared instead).
+JUMBO_CANDIDATE = 32000
+TUNNEL_PROGRAMS = ("vpn_init", "wireguard_go", "udp2tcp", "tcp2udp")
+
+
+def jumbo_mtu(samples):
+    """The MTU the TLS (else TCP) default row chose when it is jumbo, else JUMBO_CANDIDATE if it
+    was measured; with how it was chosen, or None."""
+    for transport in ("tls", "tcp"):
+        chosen, _ = median(samples, "tunnel", transport, "mtu", set="default")
+        if chosen is not None and chosen > 1500:
+            return int(chosen), f"the {transport.upper()} nodes' default"
+    default, _ = median(samples, "tunnel", "tcp", "mtu", set="default")
+    if median(samples, "tunnel", "tls", "mbit", mtu=JUMBO_CANDIDATE)[0] is None:
+        return None
+    return JUMBO_CANDIDATE, (f"`WG_MTU={JUMBO_CANDIDATE}`, the candidate; the default here is still {default:.0f}"
+                             if default is not None else f"`WG_MTU={JUMBO_CANDIDATE}`, the candidate")
+
+
+def tunnel_rows(samples, bench="tunnel"):
+    """The tunnel section's configurations in order: (transport, set, MTU) with their medians."""
+    keys = sorted({(s["variant"], s.get("set"), s["mtu"]) for s in samples
+                   if s["bench"] == bench and s["metric"] == "mbit" and "mtu" in s},
+                  key=lambda k: (("udp", "tcp", "tls").index(k[0]) if k[0] in ("udp", "tcp", "tls") else 9,
+                                 k[1] != "default", k[2]))
+    rows = []
+    for transport, setting, mtu in keys:
+        match = {"mtu": mtu} if setting is None else {"mtu": mtu, "set": setting}
+        row = {"transport": transport, "set": setting, "mtu": mtu}
+        row["mbit"], row["runs"] = median(samples, bench, transport, "mbit", **match)
+        for metric in ("rtt_idle_ms", "rtt_load_ms", "full_size_ok") + tuple(f"{p}_hwm_kb" for p in TUNNEL_PROGRAMS):
+            row[metric], _ = median(samples, bench, transport, metric, **match)
+        rows.append(row)
+    return rows
+
+
+TRANSPORT_NAMES = {"udp": "UDP", "tcp": "TCP (udp2tcp/tcp2udp)", "tls": "TLS 1.2 via gateway"}
+
+
+def mb(kb):
+    return "—" if kb is None else f"{kb / 1024:.1f}"
+
+
+def tunnel_lines(samples):
+    """The tunnel section's table by transport and MTU, the largest MTU and the kernel ratios."""
+    rows = tunnel_rows(samples)
+    kernel = tunnel_rows(samples, "tunnel_kernel")
+    if not rows and not kernel:
+        return []
+    udp, _ = median(samples, "tunnel", "udp", "mbit", mtu=1420)
+    lines = ["", "## Tunnel throughput, latency and memory by transport and inner MTU", ""]
+    if rows:
+        lines += ["iperf3 (TCP, one stream) from node a to node b over userspace WireGuard (wireguard-go), median of the "
+                  "rounds; RTT is the median ping through the tunnel, idle and while iperf3 runs; peak RSS is `VmHWM` of "
+                  "each program after the load, the larger of the two nodes' (vpn-init, wireguard-go) or of the one node "
+                  "that runs it (udp2tcp on the dialing node, tcp2udp on the listening one), in MB. \"default\" rows set "
+                  "no `WG_MTU`: the MTU is the one vpn-init chose (read from wg0).", "",
+                  "| transport | MTU | Mbit/s | ratio to UDP at 1420 | RTT idle | RTT under load | vpn-init | "
+                  "wireguard-go | udp2tcp | tcp2udp | full-size packet | runs |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+        for row in rows:
+            name = TRANSPORT_NAMES.get(row["transport"], row["transport"])
+            mtu = f"{row['mtu']:.0f}" + (" (default)" if row["set"] == "default" else "")
+            r = ratio(row["mbit"], udp)
+            ok = row["full_size_ok"]
+            lines.append(f"| {name} | {mtu} | {fmt(row['mbit'], '', 0)} | {'—' if r is None else f'{r:.2f}x'} | "
+                         f"{fmt(row['rtt_idle_ms'], 'ms', 2)} | {fmt(row['rtt_load_ms'], 'ms', 1)} | "
+                         + " | ".join(mb(row[f"{p}_hwm_kb"]) for p in TUNNEL_PROGRAMS)
+                         + f" | {'—' if ok is None else ('crosses' if ok >= 1 else '**dropped**')} | {row['runs']} |")
+        largest = next((s for s in samples if s["bench"] == "tunnel" and s["metric"] == "largest_mtu"), None)
+        if largest:
+            limit = 65507 - 32
+            lines += ["", f"Largest inner MTU that works over TCP with wireguard-go: **{largest['value']:.0f}** (bisected, one "
+                      f"boot per step: a full-size ping, don't-fragment, crosses and is answered; "
+                      f"{largest.get('first_failing', '?')} fails). WireGuard's data message is the inner packet plus 32 bytes "
+                      "(16 of header, 16 of tag; wireguard-go pads to a multiple of 16 but never past the MTU), and every UDP "
+                      "hop of the TCP path (wireguard-go to udp2tcp, tcp2udp to wireguard-go, on loopback) must fit the "
+                      f"largest IPv4 UDP payload, 65507 bytes, so the arithmetic limit is 65507 − 32 = {limit}"
+                      + (", which is what was measured." if largest["value"] == limit else
+                         f"; the measured figure differs from it by {largest['value'] - limit:+.0f}.")
+                      + " The 2-byte frame length of udp-over-tcp (up to 65535) is not the limit."]
+    if kernel:
+        kernel_udp, _ = median(samples, "tunnel_kernel", "udp", "mbit", mtu=1420)
+        lines += ["", "### Kernel WireGuard (virtme-ng VM, QEMU TCG): ratios only", "",
+                  "The same rounds on the kernel path (`WG_IMPLEMENTATION=kernel`) in a VM booting Debian's kernel "
+                  "under TCG, where every instruction is emulated: absolute rates are meaningless, the ratios to UDP "
+                  "at 1420 measured in the same VM are the figure.", "",
+                  "| transport | MTU | ratio to UDP at 1420 | runs |", "|---|---:|---:|---:|"]
+        for row in kernel:
+            r = ratio(row["mbit"], kernel_udp)
+            lines.append(f"| {TRANSPORT_NAMES.get(row['transport'], row['transport'])} | {row['mtu']:.0f} | "
+                         f"{'—' if r is None else f'{r:.2f}x'} | {row['runs']} |")
+    return lines
+
+
+def tunnel_plot(samples, directory):
+    """docs/bench/tunnel-mtu.png: Mbit/s and RTT under load by MTU, TCP and TLS, UDP at 1420 as
+    the reference line; or None."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    rows = tunnel_rows(samples)
+    if not rows:
+        return None
+    udp = next((r for r in rows if r["transport"] == "udp" and r["mtu"] == 1420), None)
+    os.makedirs(directory, exist_ok=True)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for transport, colour in (("tcp", "tab:blue"), ("tls", "tab:orange")):
+        points = sorted((r["mtu"], r["mbit"], r["rtt_load_ms"]) for r in rows
+                        if r["transport"] == transport and r["set"] == "explicit" and r["mbit"] is not None)
+        if points:
+            label = TRANSPORT_NAMES[transport]
+            left.plot([p[0] for p in points], [p[1] for p in points], marker="o", color=colour, label=label)
+            right.plot([p[0] for p in points if p[2] is not None], [p[2] for p in points if p[2] is not None],
+                       marker="o", color=colour, label=label)
+        default = next((r for r in rows if r["transport"] == transport and r["set"] == "default"), None)
+        if default and default["mbit"] is not None:
+            left.plot([default["mtu"]], [default["mbit"]], marker="*", markersize=14, color=colour, linestyle="none",
+                      label=f"{transport.upper()} default ({default['mtu']:.0f})")
+    if udp and udp["mbit"] is not None:
+        left.axhline(udp["mbit"], color="grey", linestyle="--", linewidth=1, label="UDP at 1420")
+        left.axhline(1.5 * udp["mbit"], color="red", linestyle=":", linewidth=1, label="target 1.5x UDP")
+    if udp and udp["rtt_load_ms"] is not None:
+        right.axhline(udp["rtt_load_ms"], color="grey", linestyle="--", linewidth=1, label="UDP at 1420")
+    for axis in (left, right):
+        axis.set_xscale("log")
+        axis.set_xlabel("inner MTU (WG_MTU, bytes)")
+        axis.set_xticks([1380, 4000, 8920, 16000, 32000, 65000])
+        axis.set_xticklabels(["1380", "4000", "8920", "16000", "32000", "65000"], rotation=30)
+        axis.legend(fontsize=8)
+    left.set_ylabel("iperf3 through the tunnel (Mbit/s)")
+    left.set_ylim(bottom=0)
+    right.set_ylabel("ping RTT while iperf3 runs (ms)")
+    right.set_ylim(bottom=0)
+    figure.suptitle("WireGuard (wireguard-go) carried over TCP and TLS 1.2: throughput and latency by inner MTU")
+    figure.tight_layout()
+    path = os.path.join(directory, "tunnel-mtu.png")
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return path
+
+
 def plot(samples, variants, directory):
     try:
         import matplotlib
@@ -521,6 +684,7 @@ def main():
     samples, meta = results["samples"], results["meta"]
     variants = ["ours"] + sorted({s["variant"] for s in samples if s["bench"] == "udp_blast"} - {"raw", "ours"})
     plot_path = plot(samples, variants, plot_dir)
+    tunnel_plot_path = tunnel_plot(samples, plot_dir)
     lines = ["# Benchmarks", "",
              "Generated by `scripts/bench` (do not edit by hand: rerun it). Every figure is the median of several "
              "runs, measured side by side with its reference in the same run; a ratio below 1 is faster or smaller "
@@ -544,6 +708,12 @@ def main():
                   "Paced blasts of 1400-byte datagrams at rising rates (median of three runs per point, one when quick): where the curve leaves "
                   "the diagonal the pipeline is saturated, and the excess is dropped at udp2tcp's UDP socket, "
                   "the sender's side, not queued.", "", f"![goodput and loss against offered load]({relative})"]
+    if tunnel_plot_path:
+        relative = os.path.relpath(tunnel_plot_path, os.path.dirname(os.path.abspath(markdown_path)))
+        lines += ["", "## Tunnel throughput by inner MTU", "",
+                  "The tunnel table's rows as curves: TCP and TLS at each `WG_MTU` (stars: their default), UDP at 1420 "
+                  "as the reference, and the ping RTT while iperf3 runs.", "",
+                  f"![iperf3 and RTT under load by inner MTU]({relative})"]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optimizations.md")
     if os.path.exists(notes):
         with open(notes) as handle:
