@@ -24,9 +24,10 @@ public struct MTUChoice: Equatable, Sendable, CustomStringConvertible {
 
     /// The MTU for a node whose tunnel traffic rides TCP alone: every UDP hop is loopback. The
     /// outer datagram is the inner packet plus 32 bytes of WireGuard and must fit one IPv4 UDP
-    /// datagram (65,507 bytes), and a frame of the udp-over-tcp stream (65,535); the value is
-    /// chosen from the tunnel benchmark (BENCHMARKS.md, "Tunnel MTU").
-    public static let jumboMTU = 65000
+    /// datagram (65,507 bytes, so 65475 at most) and a frame of the udp-over-tcp stream. The
+    /// tunnel benchmark (BENCHMARKS.md) shows throughput level off from 32000; larger packets
+    /// would only mean larger contiguous allocations and longer waits on a slow link.
+    public static let jumboMTU = 32000
 
     /// How one peer's WireGuard datagrams travel, as far as the MTU is concerned.
     public enum PeerPath: Equatable, Sendable {
