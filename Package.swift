@@ -61,10 +61,17 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
 
+        // The node's boot and teardown: configuration, keys, the WireGuard interface, the TCP
+        // transport's helpers, forwarding and the firewall, each undone in reverse order. Every
+        // kernel object and process comes through `NodeSystem` and `BootHost`, so tests drive
+        // the whole sequence against a fake kernel (Tests/NodeBootTests).
+        .target(name: "NodeBoot", dependencies: [
+            "Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls", "DstackAgent", "Netlink", "NetlinkSocket",
+        ]),
         // Thin executables.
         .executableTarget(
             name: "vpn-init",
-            dependencies: ["Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls", "DstackAgent"],
+            dependencies: ["NodeBoot", "Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls", "DstackAgent"],
             // A position-independent executable (the toolchain's default), so PID 1's own image is
             // randomised like its libraries, stack and heap. `-no-pie` would spare the loader its
             // relative relocations at every start; BENCHMARKS.md measures what that saves
@@ -80,8 +87,9 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"] + staticCxxLibrary)]
         ),
 
-        // Fixture loader and a scripted fake kernel shared by the netlink tests.
-        .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "SeededRandom"],
+        // Fixture loader, a scripted fake kernel, and a fake network of links and WireGuard
+        // devices, shared by the netlink, WireGuard and boot tests.
+        .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "SeededRandom", "WireGuard"],
                 path: "Tests/NetlinkTestSupport"),
         // The seeded generator every property test uses.
         .target(name: "SeededRandom", path: "Tests/SeededRandom"),
@@ -99,6 +107,10 @@ let package = Package(
             "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls", "WireGuard",
         ]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor", "SeededRandom"]),
+        .testTarget(name: "NodeBootTests", dependencies: [
+            "NodeBoot", "Config", "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "Supervisor", "SystemCalls",
+            "VPNLog", "WireGuard",
+        ]),
         .testTarget(name: "UDPOverTCPTests", dependencies: [
             "UDPOverTCP", "SeededRandom",
             .product(name: "NIOCore", package: "swift-nio"),

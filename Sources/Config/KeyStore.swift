@@ -16,11 +16,12 @@ public enum KeyStoreError: Error, Equatable, CustomStringConvertible {
     /// A system call failed: reading (an unreadable key) or writing (a read-only or full volume).
     case system(SystemCallError, reading: Bool)
 
-    /// 78 for a key file that exists but cannot be used (configuration), 1 for a write failure.
-    public var exitCode: Int32 {
+    /// A configuration error for a key file that exists but cannot be used, a failure for a
+    /// write that failed.
+    public var exitCode: ExitCode {
         switch self {
-        case .corrupt, .notRegularFile: 78
-        case .system(_, let reading): reading ? 78 : 1
+        case .corrupt, .notRegularFile: .configuration
+        case .system(_, let reading): reading ? .configuration : .failure
         }
     }
 

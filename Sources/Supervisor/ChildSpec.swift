@@ -53,6 +53,12 @@ public struct StartedChild: Sendable, Equatable {
     public var pid: pid_t
     /// How many times it has been started, this start included (1 for the first).
     public var starts: Int
+
+    public init(name: String, pid: pid_t, starts: Int) {
+        self.name = name
+        self.pid = pid
+        self.starts = starts
+    }
 }
 
 /// A child's state inside the supervisor.

@@ -16,8 +16,19 @@ public protocol WireGuardBackend: AnyObject {
     var implementation: WireGuardImplementation { get }
     /// Applies `config` (whose `interfaceName` must be this backend's); nil fields stay as they are.
     func configure(_ config: WireGuardDeviceConfig) throws(SystemCallError)
+    /// Sends `config` and returns its answer to wait for: wireguard-go answers once it has
+    /// started, so boot goes on meanwhile; the kernel applies it at once (`PendingRequest.done`).
+    func beginConfiguration(_ config: WireGuardDeviceConfig) throws(SystemCallError) -> PendingRequest
     /// Reads the interface's keys, port and peers with their counters.
     func device() throws(SystemCallError) -> WireGuardDevice
+}
+
+extension WireGuardBackend {
+    /// `configure`, already answered: for a backend whose requests are synchronous.
+    public func beginConfiguration(_ config: WireGuardDeviceConfig) throws(SystemCallError) -> PendingRequest {
+        try configure(config)
+        return .done
+    }
 }
 
 /// Picking the backend for an interface that already exists.

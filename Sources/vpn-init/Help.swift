@@ -1,3 +1,5 @@
+import Config
+import NodeBoot
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -85,23 +87,23 @@ enum Help {
     ]
 
     /// Prints the overview or a command's help to stdout.
-    static func run(_ arguments: [String]) -> Int32 {
+    static func run(_ arguments: [String]) -> ExitCode {
         guard let name = arguments.first else {
             print(overview)
-            return 0
+            return .success
         }
         guard let text = commands[name] else {
             return usageError("no help for unknown command \"\(name)\"", exitNow: false)
         }
         print(text)
-        return 0
+        return .success
     }
 
     /// Reports a command-line mistake on stderr; exit code 64 (EX_USAGE).
     @discardableResult
-    static func usageError(_ message: String, exitNow: Bool = true) -> Int32 {
+    static func usageError(_ message: String, exitNow: Bool = true) -> ExitCode {
         printError("vpn-init: \(message)\nRun \"vpn-init --help\" for usage.")
-        if exitNow { exit(64) }
-        return 64
+        if exitNow { exit(ExitCode.usage.rawValue) }
+        return .usage
     }
 }

@@ -8,12 +8,12 @@
 // It never returns: it exits with 0 after a SIGTERM/SIGINT shutdown, the main command's status
 // when that exits on its own (128+N when killed by signal N), or Boot's exit code on failure.
 //
-// Boot steps that need the supervisor get it by passing `supervisor` to `Boot.prepare`:
-// `supervisor.start(ChildSpec(name:arguments:environment:restart:afterStart:))` for a process
-// kept running (afterStart runs after every start, e.g. to configure a restarted wireguard-go),
-// `supervisor.addTeardown("nft table") { ... }` for undo steps run in reverse order at shutdown.
+// It wires the real system into the boot sequence (NodeBoot): the supervisor, created before
+// boot, is the `BootHost` that runs children and the undo steps, and `LinuxSystem` gives the
+// netlink sockets, sysctls and TUN devices. docs/ARCHITECTURE.md describes the order.
 
 import Config
+import NodeBoot
 import Supervisor
 import SystemCalls
 import VPNLog
@@ -64,13 +64,10 @@ enum InitMode {
         do {
             settings = try Boot.prepare(environment: environment)
             supervisor.configuration.shutdownGrace = .milliseconds(Int64((settings.shutdownGrace * 1000).rounded()))
-            NodeIdentity(settings: settings).record(interface: settings.config.interfaceName, supervisor: supervisor)
-            tunnel = try Tunnel.bringUp(settings, supervisor: supervisor)
-            try Forwarding.install(settings, supervisor: supervisor)
-            try tunnel.finishBringUp()
+            tunnel = try Boot.bringUp(settings, host: supervisor, system: LinuxSystem())
         } catch {
             error.log()
-            supervisor.requestShutdown(reason: "boot failed", exitCode: error.exitCode)
+            supervisor.requestShutdown(reason: "boot failed", exitCode: error.exitCode.rawValue)
             exit(supervisor.run())
         }
 
@@ -91,6 +88,6 @@ enum InitMode {
 
     private static func fail(_ message: String, _ error: any Error) -> Never {
         Log.error(message, ("error", error))
-        exit(1)
+        exit(ExitCode.failure.rawValue)
     }
 }

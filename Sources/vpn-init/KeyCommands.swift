@@ -2,26 +2,27 @@
 import Glibc
 #endif
 import Config
+import NodeBoot
 import DstackAgent
 import WireGuard
 
 /// `vpn-init genkey` and `vpn-init pubkey`: the same contract as `wg genkey` / `wg pubkey`.
 enum KeyCommands {
     /// Prints a new clamped private key in base64.
-    static func genkey(_ arguments: [String]) -> Int32 {
+    static func genkey(_ arguments: [String]) -> ExitCode {
         if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) { return Help.run(["genkey"]) }
         guard arguments.isEmpty else { return Help.usageError("genkey takes no arguments", exitNow: false) }
         do {
             print(try WireGuardKey.generatePrivate().base64)
-            return 0
+            return .success
         } catch {
             printError("vpn-init genkey: \(error)")
-            return 1
+            return .failure
         }
     }
 
     /// Reads a private key in base64 on stdin and prints its public key.
-    static func pubkey(_ arguments: [String]) -> Int32 {
+    static func pubkey(_ arguments: [String]) -> ExitCode {
         if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) { return Help.run(["pubkey"]) }
         guard arguments.isEmpty else { return Help.usageError("pubkey takes no arguments", exitNow: false) }
         var input: [UInt8] = []
@@ -35,15 +36,15 @@ enum KeyCommands {
         // Like `wg pubkey`: the key, then nothing but white space.
         guard let key = WireGuardKey(base64: trimmed(input)) else {
             printError("vpn-init pubkey: Key is not the correct length or format")
-            return 1
+            return .failure
         }
         print(key.publicKey().base64)
-        return 0
+        return .success
     }
 
     /// `vpn-init public-key [--node NAME]`: this node's public key as boot sets it, or another
     /// node's of the same dstack app.
-    static func publicKey(_ arguments: [String]) -> Int32 {
+    static func publicKey(_ arguments: [String]) -> ExitCode {
         var node: String?
         var rest = arguments[...]
         while let argument = rest.popFirst() {
@@ -61,7 +62,7 @@ enum KeyCommands {
             let config = try Boot.parse(environment: environmentDictionary())
             if let node {
                 guard config.keySource == .dstack else {
-                    throw BootFailure(exitCode: ExitCode.configuration, "public-key --node needs VPN_KEY_SOURCE=dstack (nodes of one app derive each other's keys)")
+                    throw BootFailure(exitCode: .configuration, "public-key --node needs VPN_KEY_SOURCE=dstack (nodes of one app derive each other's keys)")
                 }
                 var probe = config
                 probe.privateKey = .dstack(nodeName: node)
@@ -69,7 +70,7 @@ enum KeyCommands {
             } else {
                 print(try Boot.loadPrivateKey(config, agent: nil).publicKey().base64)
             }
-            return 0
+            return .success
         } catch {
             error.log()
             return error.exitCode

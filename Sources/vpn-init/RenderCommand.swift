@@ -1,9 +1,10 @@
 import Config
+import NodeBoot
 import VPNLog
 
 /// `vpn-init render`: the wg-quick form of what boot would apply.
 enum RenderCommand {
-    static func run(_ arguments: [String]) -> Int32 {
+    static func run(_ arguments: [String]) -> ExitCode {
         if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) { return Help.run(["render"]) }
         guard arguments.isEmpty else { return Help.usageError("render takes no arguments", exitNow: false) }
         do {
@@ -14,7 +15,7 @@ enum RenderCommand {
             let settings = try Boot.prepare(config: config, exportPublicKey: false)
             let note = config.keySource == .dstack ? DstackMode.privateKeyNote : nil
             print(settings.config.quickConfig(privateKey: settings.privateKey, peerKeys: keys).render(privateKeyNote: note), terminator: "")
-            return 0
+            return .success
         } catch {
             error.log()
             return error.exitCode

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Config
+import NodeBoot
 import DstackAgent
 import Netlink
 import SystemCalls
@@ -11,7 +12,7 @@ import WireGuard
 /// interface (kernel through netlink, wireguard-go through its UAPI socket) from inside the
 /// container's namespaces, e.g. with `docker exec`.
 enum StatusCommand {
-    static func status(_ arguments: [String]) -> Int32 {
+    static func status(_ arguments: [String]) -> ExitCode {
         var json = false
         var interface = defaultInterface()
         var rest = arguments[...]
@@ -31,14 +32,14 @@ enum StatusCommand {
             let identity = identity(interface: interface)
             print(json ? StatusFormat.json(device, implementation: backend.implementation, identity: identity)
                        : StatusFormat.text(device, implementation: backend.implementation, identity: identity, now: wallClockSeconds()))
-            return 0
+            return .success
         } catch {
             printError("vpn-init status: \(error)")
-            return 1
+            return .failure
         }
     }
 
-    static func health(_ arguments: [String]) -> Int32 {
+    static func health(_ arguments: [String]) -> ExitCode {
         var maxAge: Int64?
         var interface = defaultInterface()
         var rest = arguments[...]
@@ -59,16 +60,16 @@ enum StatusCommand {
         do {
             guard let link = try Links().link(named: interface) else {
                 printError("unhealthy: interface \(interface) does not exist")
-                return 1
+                return .failure
             }
             guard link.flags & RouteNetlink.interfaceUp != 0 else {
                 printError("unhealthy: interface \(interface) is down")
-                return 1
+                return .failure
             }
             let device = try WireGuardBackends.existing(interfaceName: interface).device()
             guard device.publicKey != nil, device.listenPort != 0 else {
                 printError("unhealthy: interface \(interface) has no private key or listen port")
-                return 1
+                return .failure
             }
             if let maxAge {
                 let now = wallClockSeconds()
@@ -76,15 +77,15 @@ enum StatusCommand {
                     guard let handshake = peer.latestHandshake, now - handshake <= maxAge else {
                         let age = peer.latestHandshake.map { "\(now - $0) s ago" } ?? "never"
                         printError("unhealthy: peer \(peer.publicKey.base64) last shook hands \(age) (limit \(maxAge) s)")
-                        return 1
+                        return .failure
                     }
                 }
             }
             print("healthy: \(interface) up, \(device.peers.count) peer(s)")
-            return 0
+            return .success
         } catch {
             printError("unhealthy: \(error)")
-            return 1
+            return .failure
         }
     }
 

@@ -1,3 +1,4 @@
+import NodeBoot
 import VPNLog
 import WireGuard
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Config
 import SystemCalls
 import VPNLog
 
@@ -14,22 +15,22 @@ switch arguments.first {
 case "--":
     InitMode.run(command: Array(arguments.dropFirst()))
 case "genkey":
-    exit(KeyCommands.genkey(Array(arguments.dropFirst())))
+    exit(KeyCommands.genkey(Array(arguments.dropFirst())).rawValue)
 case "pubkey":
-    exit(KeyCommands.pubkey(Array(arguments.dropFirst())))
+    exit(KeyCommands.pubkey(Array(arguments.dropFirst())).rawValue)
 case "public-key":
-    exit(KeyCommands.publicKey(Array(arguments.dropFirst())))
+    exit(KeyCommands.publicKey(Array(arguments.dropFirst())).rawValue)
 case "render":
-    exit(RenderCommand.run(Array(arguments.dropFirst())))
+    exit(RenderCommand.run(Array(arguments.dropFirst())).rawValue)
 case "status":
-    exit(StatusCommand.status(Array(arguments.dropFirst())))
+    exit(StatusCommand.status(Array(arguments.dropFirst())).rawValue)
 case "health":
-    exit(StatusCommand.health(Array(arguments.dropFirst())))
+    exit(StatusCommand.health(Array(arguments.dropFirst())).rawValue)
 case "version", "--version":
     print("vpn-init \(vpnInitVersion)")
-    exit(0)
+    exit(ExitCode.success.rawValue)
 case "help", "--help", "-h":
-    exit(Help.run(Array(arguments.dropFirst())))
+    exit(Help.run(Array(arguments.dropFirst())).rawValue)
 case let first? where first.hasPrefix("-"):
     Help.usageError("unknown option \(Log.quote(first)); to run a command that starts with \"-\", put \"--\" before it")
 default:

@@ -77,7 +77,7 @@ private func write(_ path: String, _ content: String, mode: mode_t) {
         do {
             _ = try KeyStore(privateKeyPath: path).loadOrCreate()
         } catch {
-            #expect(error.exitCode == 78)
+            #expect(error.exitCode == .configuration)
             #expect("\(error)".contains(path))
             if !content.isEmpty { #expect(!"\(error)".contains(content)) }
         }
@@ -127,7 +127,7 @@ private func write(_ path: String, _ content: String, mode: mode_t) {
             _ = try KeyStore(privateKeyPath: path).loadOrCreate()
             Issue.record("expected a write failure")
         } catch {
-            #expect(error.exitCode == 1)
+            #expect(error.exitCode == .failure)
             #expect("\(error)".contains(directory))
         }
         #expect(!Files.exists(path))

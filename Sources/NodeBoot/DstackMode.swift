@@ -8,13 +8,13 @@ import VPNLog
 import WireGuard
 
 /// dstack mode (`VPN_KEY_SOURCE=dstack`): the node's identity comes from the dstack guest agent.
-enum DstackMode {
+public enum DstackMode {
     /// Every call to the agent during one boot (or one command) shares this bound: a stuck or
     /// absent agent fails the boot within it.
-    static let agentTimeout = 10.0
+    public static let agentTimeout = 10.0
 
     /// The agent to ask, at `DSTACK_SIMULATOR_ENDPOINT` or the first default socket that exists.
-    static func agent(_ config: VPNConfig, timeout: Double = agentTimeout) -> GuestAgent {
+    public static func agent(_ config: VPNConfig, timeout: Double = agentTimeout) -> GuestAgent {
         GuestAgent(endpoint: AgentEndpoint.discover(configured: config.agentEndpoint, exists: Files.exists), timeout: timeout)
     }
 
@@ -24,7 +24,7 @@ enum DstackMode {
         if case .system(let failure) = error.error, failure.systemCall == "connect", failure.errno == ENOENT {
             line += " (mount the CVM's /var/run/dstack.sock into the container, or set DSTACK_SIMULATOR_ENDPOINT)"
         }
-        return BootFailure(exitCode: ExitCode.unavailable, line)
+        return BootFailure(exitCode: .unavailable, line)
     }
 
     /// The node's private key, derived for `node`.
@@ -43,13 +43,5 @@ enum DstackMode {
     }
 
     /// The comment `render` and `wg0.conf` carry in place of a derived private key.
-    static let privateKeyNote = "derived by the dstack guest agent at boot (VPN_KEY_SOURCE=dstack); never written"
-}
-
-/// The exit codes vpn-init uses for its own failures (sysexits.h names).
-enum ExitCode {
-    /// EX_CONFIG: invalid configuration.
-    static let configuration: Int32 = 78
-    /// EX_UNAVAILABLE: WireGuard, or the dstack guest agent, is unavailable.
-    static let unavailable: Int32 = 69
+    public static let privateKeyNote = "derived by the dstack guest agent at boot (VPN_KEY_SOURCE=dstack); never written"
 }

@@ -1,6 +1,7 @@
 import Config
 import Firewall
 import Netlink
+import NetlinkSocket
 import Supervisor
 import SystemCalls
 import VPNLog
@@ -14,22 +15,22 @@ import WireGuard
 enum Forwarding {
     /// Sets the sysctls (with `WG_FORWARD`), then installs the table. The table's removal is
     /// registered with `supervisor` before it is installed, so a failed boot leaves nothing.
-    static func install(_ settings: BootSettings, supervisor: Supervisor) throws(BootFailure) {
+    static func install(_ settings: BootSettings, supervisor: any BootHost, system: any NodeSystem) throws(BootFailure) {
         let config = settings.config
         let subnets = ForwardingRuleset.subnets(of: config.addresses)
         if config.forward {
-            try setSysctls(ipv6: subnets.contains { $0.address.isV6 }, fwmark: config.fwmark != nil)
+            try setSysctls(ipv6: subnets.contains { $0.address.isV6 }, fwmark: config.fwmark != nil, using: system.sysctl)
         }
-        let masquerade = try masqueradeRules(config.masquerade, subnets: subnets)
+        let masquerade = try masqueradeRules(config.masquerade, subnets: subnets, system: system)
         let ruleset = ForwardingRuleset(interfaceName: config.interfaceName, acceptForwarded: config.forward, masquerade: masquerade)
         let table = ruleset.table
 
         let nftables: Nftables
-        do { nftables = try Nftables() } catch { throw BootFailure(exitCode: 1, "\(error)") }
+        do { nftables = Nftables(transport: try system.netlink(.netfilter)) } catch { throw BootFailure(exitCode: .failure, "\(error)") }
         supervisor.addTeardown("nftables table \(table.family) \(table.name)") {
             if try nftables.delete(table.family, table: table.name) { Log.info("firewall removed", ("table", table)) }
         }
-        do { try nftables.replace(table) } catch { throw BootFailure(exitCode: 1, "\(error)") }
+        do { try nftables.replace(table) } catch { throw BootFailure(exitCode: .failure, "\(error)") }
 
         var interfaces: [String] = []
         for rule in masquerade where !interfaces.contains(rule.outputInterface) { interfaces.append(rule.outputInterface) }
@@ -40,20 +41,20 @@ enum Forwarding {
 
     /// `net.ipv4.ip_forward=1`, with `src_valid_mark` when WireGuard marks its packets and
     /// IPv6 forwarding when the VPN has IPv6 addresses; each written only when it differs.
-    private static func setSysctls(ipv6: Bool, fwmark: Bool) throws(BootFailure) {
+    private static func setSysctls(ipv6: Bool, fwmark: Bool, using access: any SysctlAccess) throws(BootFailure) {
         do {
-            for sysctl in try Sysctls.apply(Sysctl.forwarding(ipv6: ipv6, fwmark: fwmark), using: ProcSysctl()) {
+            for sysctl in try Sysctls.apply(Sysctl.forwarding(ipv6: ipv6, fwmark: fwmark), using: access) {
                 Log.debug("sysctl set", ("sysctl", sysctl))
             }
         } catch {
-            throw BootFailure(exitCode: 1, "WG_FORWARD: \(error)")
+            throw BootFailure(exitCode: .failure, "WG_FORWARD: \(error)")
         }
     }
 
     /// One rule per VPN subnet and interface of its family: the default-route interface of each
     /// family (`auto`; none, logged, when there is no default route), the named interfaces, or
     /// none (`off`).
-    private static func masqueradeRules(_ setting: Masquerade, subnets: [IPNetwork]) throws(BootFailure) -> [ForwardingRuleset.Masquerade] {
+    private static func masqueradeRules(_ setting: Masquerade, subnets: [IPNetwork], system: any NodeSystem) throws(BootFailure) -> [ForwardingRuleset.Masquerade] {
         switch setting {
         case .off:
             return []
@@ -63,11 +64,11 @@ enum Forwarding {
             var ipv4: [String] = []
             var ipv6: [String] = []
             do {
-                let routes = try DefaultRoutes()
+                let routes = DefaultRoutes(connection: NetlinkConnection(transport: try system.netlink(.route)))
                 if subnets.contains(where: { !$0.address.isV6 }) { ipv4 = try routes.interfaceNames(family: RouteNetlink.familyIPv4) }
                 if subnets.contains(where: { $0.address.isV6 }) { ipv6 = try routes.interfaceNames(family: RouteNetlink.familyIPv6) }
             } catch {
-                throw BootFailure(exitCode: 1, "WG_MASQUERADE=auto: \(error)")
+                throw BootFailure(exitCode: .failure, "WG_MASQUERADE=auto: \(error)")
             }
             for (family, names, isV6) in [("ipv4", ipv4, false), ("ipv6", ipv6, true)]
             where names.isEmpty && subnets.contains(where: { $0.address.isV6 == isV6 }) {

@@ -20,7 +20,7 @@ enum Transport {
             do {
                 endpoints[index] = Endpoint(host: .address(IPAddress("127.0.0.1")!), port: try freeLoopbackUDPPort())
             } catch {
-                throw BootFailure(exitCode: 1, "\(dialVariable(peers[index])): no free loopback UDP port: \(error)")
+                throw BootFailure(exitCode: .failure, "\(dialVariable(peers[index])): no free loopback UDP port: \(error)")
             }
         }
         return endpoints
@@ -37,7 +37,7 @@ enum Transport {
     /// `reconnected` is called with the peer's index after each reconnection. Returns the
     /// status of each dialing peer, by index.
     @discardableResult
-    static func start(_ config: VPNConfig, loopback: [Int: Endpoint], supervisor: Supervisor,
+    static func start(_ config: VPNConfig, loopback: [Int: Endpoint], supervisor: any BootHost,
                       reconnected: @escaping (Int) -> Void = { _ in }) throws(BootFailure) -> [Int: TransportStatus] {
         var statuses: [Int: TransportStatus] = [:]
         var children: [ChildSpec] = []
@@ -211,7 +211,7 @@ enum Transport {
         let path = "\(Files.directory(of: ownExecutable()))/\(name)"
         guard access(path, X_OK) == 0 else {
             let error = SystemCallError.current("access", path)
-            throw BootFailure(exitCode: 69, "\(variable): TCP transport needs \(name) beside vpn-init (\(error))")
+            throw BootFailure(exitCode: .unavailable, "\(variable): TCP transport needs \(name) beside vpn-init (\(error))")
         }
         return path
     }

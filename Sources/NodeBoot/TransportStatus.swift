@@ -14,7 +14,7 @@ import VPNLog
 /// keepalive (up to 25 s).
 final class TransportStatus {
     let child: String
-    private let supervisor: Supervisor
+    private let supervisor: any BootHost
     private let reconnected: () -> Void
     private var descriptor: Int32 = -1
     private var pending: [UInt8] = []
@@ -23,7 +23,7 @@ final class TransportStatus {
     private(set) var rotations = 0
     private(set) var isConnected = false
 
-    init(child: String, supervisor: Supervisor, reconnected: @escaping () -> Void) {
+    init(child: String, supervisor: any BootHost, reconnected: @escaping () -> Void) {
         self.child = child
         self.supervisor = supervisor
         self.reconnected = reconnected

@@ -7,29 +7,30 @@ import WireGuard
 /// A fake kernel with links and (optionally) WireGuard, behind two fake sockets: `route`
 /// (rtnetlink) and `generic` (generic netlink). It applies requests the way Linux does, message
 /// by message (drivers/net/wireguard/netlink.c `wg_set_device`), so a wrong split shows up as a
-/// wrong device, and it answers dumps split at `dumpLimit` bytes.
-final class FakeNetwork {
-    var hasWireGuard: Bool
-    var links: [LinkAttributes] = [LinkAttributes(index: 1, flags: 1, name: "lo", mtu: 65536)]
-    var devices: [Int32: WireGuardDevice] = [:]
+/// wrong device, and it answers dumps split at `dumpLimit` bytes. `answerRoute` and
+/// `answerGeneric` are its answers, for a test that puts its own transport in front of them.
+public final class FakeNetwork {
+    public var hasWireGuard: Bool
+    public var links: [LinkAttributes] = [LinkAttributes(index: 1, flags: 1, name: "lo", mtu: 65536)]
+    public var devices: [Int32: WireGuardDevice] = [:]
     /// Which peer holds each allowed IP, per device (the kernel's allowed-IPs trie).
     private var owners: [Int32: [IPNetwork: WireGuardKey]] = [:]
-    var addresses: [(index: Int32, family: UInt8, address: [UInt8], prefixLength: UInt8)] = []
-    var routes: [(index: Int32, family: UInt8, destination: [UInt8], prefixLength: UInt8)] = []
-    var dumpLimit = WireGuardNetlink.defaultMessageLimit
-    let familyID: UInt16 = 0x1d
+    public var addresses: [(index: Int32, family: UInt8, address: [UInt8], prefixLength: UInt8)] = []
+    public var routes: [(index: Int32, family: UInt8, destination: [UInt8], prefixLength: UInt8)] = []
+    public var dumpLimit = WireGuardNetlink.defaultMessageLimit
+    public let familyID: UInt16 = 0x1d
     private var nextIndex: Int32 = 2
 
-    init(hasWireGuard: Bool = true) {
+    public init(hasWireGuard: Bool = true) {
         self.hasWireGuard = hasWireGuard
     }
 
-    private(set) lazy var route = FakeKernel(messagesPerDatagram: 2) { [unowned self] in self.answerRoute($0) }
-    private(set) lazy var generic = FakeKernel(messagesPerDatagram: 2) { [unowned self] in self.answerGeneric($0) }
+    public private(set) lazy var route = FakeKernel(messagesPerDatagram: 2) { [unowned self] in self.answerRoute($0) }
+    public private(set) lazy var generic = FakeKernel(messagesPerDatagram: 2) { [unowned self] in self.answerGeneric($0) }
 
     /// Adds a link directly, as another program would.
     @discardableResult
-    func addLink(_ name: String, kind: String?) -> LinkAttributes {
+    public func addLink(_ name: String, kind: String?) -> LinkAttributes {
         let link = LinkAttributes(index: nextIndex, flags: 0, name: name, mtu: kind == "wireguard" ? 1420 : 1500, kind: kind)
         nextIndex += 1
         links.append(link)
@@ -37,13 +38,13 @@ final class FakeNetwork {
         return link
     }
 
-    func device(named name: String) -> WireGuardDevice? {
+    public func device(named name: String) -> WireGuardDevice? {
         links.first { $0.name == name }.flatMap { devices[$0.index] }
     }
 
     // MARK: rtnetlink
 
-    private func answerRoute(_ request: NetlinkMessage) -> [FakeKernel.Reply] {
+    public func answerRoute(_ request: NetlinkMessage) -> [FakeKernel.Reply] {
         let payload = request.payload
         guard payload.count >= 8 else { return [.error(22)] }
         switch RouteMessageType(rawValue: request.type) {
@@ -130,7 +131,7 @@ final class FakeNetwork {
 
     // MARK: generic netlink
 
-    private func answerGeneric(_ request: NetlinkMessage) -> [FakeKernel.Reply] {
+    public func answerGeneric(_ request: NetlinkMessage) -> [FakeKernel.Reply] {
         if request.type == GenericNetlink.controllerFamily {
             var attributes = AttributeDecoder(request.payload, from: GenericNetlink.headerLength)
             var name = ""

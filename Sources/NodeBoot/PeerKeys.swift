@@ -8,13 +8,13 @@ import VPNLog
 import WireGuard
 
 /// Loads each peer's public key (inline or from its `PUBLIC_KEY_FILE`) and preshared key.
-enum PeerKeys {
-    typealias Keys = (publicKey: WireGuardKey, presharedKey: WireGuardKey?)
+public enum PeerKeys {
+    public typealias Keys = (publicKey: WireGuardKey, presharedKey: WireGuardKey?)
 
     /// The keys of every peer, in order. A `PUBLIC_KEY_FILE` that does not exist yet is waited
     /// for up to `wait` seconds (the peer may still be writing it to a shared volume), unless
     /// `shouldStop` says boot is being interrupted. A `NODE`'s key is derived through `agent`.
-    static func load(_ peers: [PeerConfig], wait: Double, agent: GuestAgent?, shouldStop: () -> Bool = { false }) throws(BootFailure) -> [Keys] {
+    public static func load(_ peers: [PeerConfig], wait: Double, agent: GuestAgent?, shouldStop: () -> Bool = { false }) throws(BootFailure) -> [Keys] {
         var keys: [Keys] = []
         for peer in peers {
             let publicKey: WireGuardKey
@@ -25,7 +25,7 @@ enum PeerKeys {
                 publicKey = try readKey(path, variable: peer.variable(.publicKeyFile), wait: wait, shouldStop: shouldStop)
             case .node(let node):
                 // The configuration check allows NODE only in dstack mode, where boot has an agent.
-                guard let agent else { throw BootFailure(exitCode: ExitCode.configuration, "\(peer.variable(.node)): needs VPN_KEY_SOURCE=dstack") }
+                guard let agent else { throw BootFailure(exitCode: .configuration, "\(peer.variable(.node)): needs VPN_KEY_SOURCE=dstack") }
                 do { publicKey = try DstackKeys.publicKey(node: node, agent: agent) } catch { throw DstackMode.failure(error) }
             }
             let presharedKey = try peer.presharedKeyFile.map { (path) throws(BootFailure) in
@@ -53,7 +53,7 @@ enum PeerKeys {
         while !Files.exists(path) {
             guard monotonicSeconds() < deadline, !shouldStop() else {
                 let waited = wait > 0 ? " (waited \(formatSeconds(wait)) s; WG_PEER_KEY_WAIT sets how long)" : ""
-                throw BootFailure(exitCode: wait > 0 ? 1 : 78, "\(variable): \(path) does not exist\(waited)")
+                throw BootFailure(exitCode: wait > 0 ? .failure : .configuration, "\(variable): \(path) does not exist\(waited)")
             }
             if !announced {
                 Log.info("waiting for peer key file", ("variable", variable), ("path", path), ("timeout_s", formatSeconds(wait)))
@@ -63,9 +63,9 @@ enum PeerKeys {
             _ = nanosleep(&pause, nil)
         }
         let bytes: [UInt8]
-        do { bytes = try Files.read(path, limit: 4096) } catch { throw BootFailure(exitCode: 78, "\(variable): \(error)") }
+        do { bytes = try Files.read(path, limit: 4096) } catch { throw BootFailure(exitCode: .configuration, "\(variable): \(error)") }
         guard let key = WireGuardKey(base64: trimmed(bytes)) else {
-            throw BootFailure(exitCode: 78, "\(variable): \(path) does not hold a WireGuard key (44 base64 characters)")
+            throw BootFailure(exitCode: .configuration, "\(variable): \(path) does not hold a WireGuard key (44 base64 characters)")
         }
         return key
     }

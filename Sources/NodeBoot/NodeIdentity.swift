@@ -11,18 +11,18 @@ import VPNLog
 /// kept by init mode in `/run/vpn-init/<interface>.identity` (JSON) for `vpn-init status`: a tool run
 /// with `nsenter` has none of the container's environment, and should not have to ask the guest
 /// agent again. The file holds no secret (mode 0644); it is removed at shutdown.
-struct NodeIdentity: Equatable {
-    var nodeName: String
-    var keySource: KeySource
-    var appID: String?
-    var instanceID: String?
+public struct NodeIdentity: Equatable {
+    public var nodeName: String
+    public var keySource: KeySource
+    public var appID: String?
+    public var instanceID: String?
 
     static let directory = "/run/vpn-init"
 
-    static func path(interface: String) -> String { "\(directory)/\(interface).identity" }
+    static func path(interface: String, directory: String = directory) -> String { "\(directory)/\(interface).identity" }
 
     /// One JSON object.
-    var text: String {
+    public var text: String {
         var fields = [("node_name", nodeName), ("key_source", keySource.rawValue)]
         if let appID { fields.append(("app_id", appID)) }
         if let instanceID { fields.append(("instance_id", instanceID)) }
@@ -30,13 +30,13 @@ struct NodeIdentity: Equatable {
     }
 
     /// Reads what `text` writes; nil when the bytes are not such an object.
-    init?(parsing bytes: [UInt8]) {
+    public init?(parsing bytes: [UInt8]) {
         guard let object = try? JSONValue.parse(bytes), let name = object["node_name"]?.string,
               let source = object["key_source"]?.string.flatMap(KeySource.init(rawValue:)) else { return nil }
         self.init(nodeName: name, keySource: source, appID: object["app_id"]?.string, instanceID: object["instance_id"]?.string)
     }
 
-    init(nodeName: String, keySource: KeySource, appID: String? = nil, instanceID: String? = nil) {
+    public init(nodeName: String, keySource: KeySource, appID: String? = nil, instanceID: String? = nil) {
         self.nodeName = nodeName
         self.keySource = keySource
         self.appID = appID
@@ -52,11 +52,11 @@ struct NodeIdentity: Equatable {
 
     /// Writes the file and registers its removal with `supervisor`. A failure is logged, not
     /// fatal: only `status` reads it.
-    func record(interface: String, supervisor: Supervisor) {
-        let path = Self.path(interface: interface)
+    func record(interface: String, supervisor: any BootHost, directory: String = Self.directory) {
+        let path = Self.path(interface: interface, directory: directory)
         supervisor.addTeardown("identity file") { unlink(path) }
         do {
-            try Files.makeDirectories(Self.directory, mode: 0o755)
+            try Files.makeDirectories(directory, mode: 0o755)
             try Files.writeAtomically(path, Array(text.utf8), mode: 0o644)
         } catch {
             Log.warn("cannot record the node identity for status", ("path", path), ("error", error))
@@ -64,14 +64,14 @@ struct NodeIdentity: Equatable {
     }
 
     /// The recorded identity of the node running `interface`, if any.
-    static func recorded(interface: String) -> NodeIdentity? {
+    public static func recorded(interface: String) -> NodeIdentity? {
         guard let bytes = try? Files.read(path(interface: interface), limit: 4096) else { return nil }
         return NodeIdentity(parsing: bytes)
     }
 }
 
 /// The host name (a container's default node name).
-func hostName() -> String {
+public func hostName() -> String {
     var buffer = [CChar](repeating: 0, count: 256)
     guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
     return String(cString: buffer)

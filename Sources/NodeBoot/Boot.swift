@@ -6,58 +6,75 @@ import WireGuard
 
 /// What boot has established before the tunnel comes up: the validated configuration and the
 /// node's private key.
-struct BootSettings: Sendable {
-    var config: VPNConfig
-    var privateKey: WireGuardKey
+public struct BootSettings: Sendable {
+    public var config: VPNConfig
+    public var privateKey: WireGuardKey
     /// The guest agent in dstack mode (peer `NODE` keys are derived through it), and what it
     /// said this CVM is.
-    var agent: GuestAgent?
-    var agentInfo: AgentInfo?
+    public var agent: GuestAgent?
+    public var agentInfo: AgentInfo?
     /// Seconds children get between SIGTERM and SIGKILL (`VPN_SHUTDOWN_GRACE`).
-    var shutdownGrace: Double { config.shutdownGrace }
+    public var shutdownGrace: Double { config.shutdownGrace }
 }
 
 /// A boot step that failed, with its exit code (README.md's Exit codes) and one line per problem.
-struct BootFailure: Error, CustomStringConvertible {
-    var exitCode: Int32
-    var lines: [String]
+public struct BootFailure: Error, CustomStringConvertible {
+    public var exitCode: ExitCode
+    public var lines: [String]
 
-    init(exitCode: Int32, lines: [String]) {
+    public init(exitCode: ExitCode, lines: [String]) {
         self.exitCode = exitCode
         self.lines = lines
     }
 
-    init(exitCode: Int32, _ line: String) {
+    public init(exitCode: ExitCode, _ line: String) {
         self.init(exitCode: exitCode, lines: [line])
     }
 
-    var description: String { lines.joined(separator: "\n") }
+    public var description: String { lines.joined(separator: "\n") }
 
     /// Logs every line at error level.
-    func log() {
+    public func log() {
         for line in lines { Log.error(line) }
     }
 }
 
-enum Boot {
+/// The boot sequence of a node, in two halves: `prepare` (configuration and keys: nothing on the
+/// system changes but the key file and the exported public key) and `bringUp` (the identity
+/// file, the interface and its helpers, forwarding and the firewall). Every change is registered
+/// with the host as an undo step before it is made; the host runs them in reverse order at
+/// shutdown, and after a failed boot, which therefore leaves nothing behind.
+public enum Boot {
+    /// Brings the node up on `system`: the identity file for `status`, the tunnel (interface,
+    /// device configuration, wireguard-go and the TCP helpers, addresses and routes), the
+    /// forwarding sysctls and vpn-init's nftables table, then waits for the device to have taken
+    /// its configuration. The node is ready when it returns.
+    public static func bringUp(_ settings: BootSettings, host: any BootHost, system: any NodeSystem) throws(BootFailure) -> Tunnel {
+        NodeIdentity(settings: settings).record(interface: settings.config.interfaceName, supervisor: host, directory: system.runtimeDirectory)
+        let tunnel = try Tunnel.bringUp(settings, supervisor: host, system: system)
+        try Forwarding.install(settings, supervisor: host, system: system)
+        try tunnel.finishBringUp()
+        return tunnel
+    }
+
     /// Validates the environment, then loads (or on first boot creates) the node's key, and,
     /// when `exportPublicKey` is set, writes `WG_PUBLIC_KEY_EXPORT`. Nothing is written when the
     /// configuration is invalid.
-    static func prepare(environment: [String: String], exportPublicKey: Bool = true) throws(BootFailure) -> BootSettings {
+    public static func prepare(environment: [String: String], exportPublicKey: Bool = true) throws(BootFailure) -> BootSettings {
         try prepare(config: parse(environment: environment), exportPublicKey: exportPublicKey)
     }
 
     /// Validates the environment: exit 78 with one line per problem.
-    static func parse(environment: [String: String]) throws(BootFailure) -> VPNConfig {
+    public static func parse(environment: [String: String]) throws(BootFailure) -> VPNConfig {
         do {
             return try VPNConfig.parse(environment: environment)
         } catch {
-            throw BootFailure(exitCode: ExitCode.configuration, lines: error.problems.map(\.description))
+            throw BootFailure(exitCode: .configuration, lines: error.problems.map(\.description))
         }
     }
 
     /// `prepare(environment:exportPublicKey:)` for a configuration already validated.
-    static func prepare(config: VPNConfig, exportPublicKey: Bool = true) throws(BootFailure) -> BootSettings {
+    public static func prepare(config: VPNConfig, exportPublicKey: Bool = true) throws(BootFailure) -> BootSettings {
         Log.level = config.logLevel
         for peer in config.peers {
             _ = try certificateBundle(of: peer)
@@ -73,7 +90,7 @@ enum Boot {
             do {
                 try Config.exportPublicKey(privateKey.publicKey(), to: path)
             } catch {
-                throw BootFailure(exitCode: 1, "WG_PUBLIC_KEY_EXPORT: \(error)")
+                throw BootFailure(exitCode: .failure, "WG_PUBLIC_KEY_EXPORT: \(error)")
             }
         }
         return BootSettings(config: config, privateKey: privateKey, agent: agent, agentInfo: agentInfo)
@@ -81,18 +98,18 @@ enum Boot {
 
     /// The certificates of a peer's `TLS_CA_FILE` (nil without one): what its udp2tcp gets.
     /// A file that cannot be read or holds no certificate is a configuration error (78).
-    static func certificateBundle(of peer: PeerConfig) throws(BootFailure) -> [UInt8]? {
+    public static func certificateBundle(of peer: PeerConfig) throws(BootFailure) -> [UInt8]? {
         guard let path = peer.tlsCAFile else { return nil }
         do {
             return try CertificateBundle.load(path)
         } catch {
-            throw BootFailure(exitCode: ExitCode.configuration, "\(peer.variable(.tlsCAFile)): \(error)")
+            throw BootFailure(exitCode: .configuration, "\(peer.variable(.tlsCAFile)): \(error)")
         }
     }
 
     /// The inline `WG_PRIVATE_KEY`, the key derived by the guest agent (dstack mode), or the key
     /// file's key, generated on first boot.
-    static func loadPrivateKey(_ config: VPNConfig, agent: GuestAgent?) throws(BootFailure) -> WireGuardKey {
+    public static func loadPrivateKey(_ config: VPNConfig, agent: GuestAgent?) throws(BootFailure) -> WireGuardKey {
         switch config.privateKey {
         case .inline(let key):
             return key

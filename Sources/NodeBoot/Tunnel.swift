@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Config
 import Netlink
+import NetlinkSocket
 import Supervisor
 import SystemCalls
 import VPNLog
@@ -10,14 +11,16 @@ import WireGuard
 
 /// The WireGuard interface vpn-init runs: created at boot (kernel link, or wireguard-go as a
 /// supervised child), configured again whenever wireguard-go restarts, deleted at shutdown.
-final class Tunnel {
+public final class Tunnel {
     let config: VPNConfig
     let privateKey: WireGuardKey
     let peerKeys: [PeerKeys.Keys]
     /// Each peer's endpoint as WireGuard gets it: an address, or nil (none, or not resolved yet).
     private(set) var endpoints: [Endpoint?]
     let links: Links
-    private(set) var backend: any WireGuardBackend
+    public private(set) var backend: any WireGuardBackend
+    /// wireguard-go's UAPI side, on the userspace path: the socket each of its starts gets.
+    private let userspace: UserspaceWireGuard?
     /// The configuration `bringUp` sent and `finishBringUp` waits for.
     private var pendingConfiguration: PendingConfiguration?
     /// wireguard-go's first process, for telling an early exit from other errors.
@@ -25,19 +28,21 @@ final class Tunnel {
     /// The state each dialing peer's udp2tcp reports, by peer index.
     private(set) var transports: [Int: TransportStatus] = [:]
 
-    private init(settings: BootSettings, peerKeys: [PeerKeys.Keys], endpoints: [Endpoint?], links: Links, backend: any WireGuardBackend) {
+    private init(settings: BootSettings, peerKeys: [PeerKeys.Keys], endpoints: [Endpoint?], links: Links,
+                 backend: any WireGuardBackend, userspace: UserspaceWireGuard?) {
         config = settings.config
         privateKey = settings.privateKey
         self.peerKeys = peerKeys
         self.endpoints = endpoints
         self.links = links
         self.backend = backend
+        self.userspace = userspace
     }
 
     /// Brings the tunnel up: peer keys, endpoints, the link, the device, addresses, MTU, routes.
     /// Every change is registered for undoing with `supervisor` before it is made, so a failed
     /// boot leaves nothing behind.
-    static func bringUp(_ settings: BootSettings, supervisor: Supervisor) throws(BootFailure) -> Tunnel {
+    static func bringUp(_ settings: BootSettings, supervisor: any BootHost, system: any NodeSystem) throws(BootFailure) -> Tunnel {
         let config = settings.config
         let keys = try PeerKeys.load(config.peers, wait: config.peerKeyWait, agent: settings.agent, shouldStop: stopRequested)
         let loopback = try Transport.loopbackEndpoints(for: config.peers)
@@ -45,7 +50,7 @@ final class Tunnel {
             loopback[index] ?? config.peers[index].endpoint.flatMap { resolveAtBoot($0, variable: config.peers[index].variable(.endpoint)) }
         }
         let links: Links
-        do { links = try Links() } catch { throw BootFailure(exitCode: 1, "\(error)") }
+        do { links = Links(connection: NetlinkConnection(transport: try system.netlink(.route))) } catch { throw BootFailure(exitCode: .failure, "\(error)") }
         let name = config.interfaceName
         supervisor.addTeardown("interface \(name)") {
             if try links.delete(named: name) { Log.info("interface deleted", ("interface", name)) }
@@ -54,25 +59,31 @@ final class Tunnel {
         var userspace = config.implementation == .userspace
         if !userspace {
             let outcome: Links.WireGuardLink
-            do { outcome = try links.addWireGuard(named: name, ifExists: .replace) } catch { throw BootFailure(exitCode: 1, "\(error)") }
+            do { outcome = try links.addWireGuard(named: name, ifExists: .replace) } catch { throw BootFailure(exitCode: .failure, "\(error)") }
             if case .kernelLacksWireGuard(let error) = outcome {
                 guard config.implementation == .auto else {
-                    throw BootFailure(exitCode: 69, "WG_IMPLEMENTATION=kernel: the kernel has no WireGuard support (\(error)); use auto or userspace")
+                    throw BootFailure(exitCode: .unavailable, "WG_IMPLEMENTATION=kernel: the kernel has no WireGuard support (\(error)); use auto or userspace")
                 }
                 Log.info("kernel has no WireGuard; using userspace", ("binary", config.userspaceBinary))
                 userspace = true
             }
         }
         let backend: any WireGuardBackend
+        var uapi: UserspaceWireGuard?
         if userspace {
-            backend = UserspaceWireGuard(interfaceName: name)
+            uapi = UserspaceWireGuard(interfaceName: name, socketDirectory: system.userspaceSocketDirectory)
+            backend = uapi!
         } else {
-            do { backend = try KernelWireGuard(interfaceName: name) } catch { throw BootFailure(exitCode: 1, "\(error)") }
+            do {
+                backend = KernelWireGuard(interfaceName: name, connection: NetlinkConnection(transport: try system.netlink(.generic)))
+            } catch {
+                throw BootFailure(exitCode: .failure, "\(error)")
+            }
         }
-        let tunnel = Tunnel(settings: settings, peerKeys: keys, endpoints: endpoints, links: links, backend: backend)
+        let tunnel = Tunnel(settings: settings, peerKeys: keys, endpoints: endpoints, links: links, backend: backend, userspace: uapi)
         let mtu = config.mtuChoice
         Log.info("interface MTU", ("interface", name), ("mtu", mtu.mtu), ("reason", mtu.reason))
-        if userspace { try tunnel.startUserspace(supervisor) }
+        if userspace { try tunnel.startUserspace(supervisor, system: system) }
         // wireguard-go is still starting: its configuration waits in its socket's backlog while
         // the link, the helpers and (in InitMode) the firewall are set up; finishBringUp waits.
         do { tunnel.pendingConfiguration = try tunnel.beginConfigure() } catch { throw tunnel.failure(error) }
@@ -96,19 +107,19 @@ final class Tunnel {
     /// it, handing it a listening UAPI socket (`WG_UAPI_FD`, as its own daemon mode does), so
     /// the device can be configured before the program has started. The socket is new for every
     /// start; the device outlives restarts, and each new process is configured again.
-    private func startUserspace(_ supervisor: Supervisor) throws(BootFailure) {
+    private func startUserspace(_ supervisor: any BootHost, system: any NodeSystem) throws(BootFailure) {
         let binary = config.userspaceBinary
         guard access(binary, X_OK) == 0 else {
             let error = SystemCallError.current("access", binary)
-            throw BootFailure(exitCode: 69, "WireGuard unavailable: no kernel support, and WG_USERSPACE_BIN \(binary) cannot run (\(error))")
+            throw BootFailure(exitCode: .unavailable, "WireGuard unavailable: no kernel support, and WG_USERSPACE_BIN \(binary) cannot run (\(error))")
         }
-        guard let device = backend as? UserspaceWireGuard else { return }
+        guard let device = userspace else { return }
         do {
-            try createTunDevice()
+            try createTunDevice(system)
         } catch where error.systemCall == "open" && error.object == TunDevice.clonePath {
-            throw BootFailure(exitCode: 69, "WireGuard unavailable: no kernel support, and no TUN device for WG_USERSPACE_BIN (\(error))")
+            throw BootFailure(exitCode: .unavailable, "WireGuard unavailable: no kernel support, and no TUN device for WG_USERSPACE_BIN (\(error))")
         } catch {
-            throw BootFailure(exitCode: 1, "\(error)")
+            throw BootFailure(exitCode: .failure, "\(error)")
         }
         let environment = [
             "WG_PROCESS_FOREGROUND": "1",
@@ -125,20 +136,20 @@ final class Tunnel {
         }
         supervisor.start(spec)
         guard let pid = supervisor.pid(of: "wireguard-go") else {
-            throw BootFailure(exitCode: 69, "WireGuard unavailable: \(binary) could not be started")
+            throw BootFailure(exitCode: .unavailable, "WireGuard unavailable: \(binary) could not be started")
         }
         userspacePID = pid
     }
 
     /// The persistent TUN device wireguard-go attaches to; a link of that name left behind (by a
     /// killed vpn-init, say) is replaced, as on the kernel path.
-    private func createTunDevice() throws(SystemCallError) {
+    private func createTunDevice(_ system: any NodeSystem) throws(SystemCallError) {
         let name = config.interfaceName
         do {
-            try TunDevice.createPersistent(named: name)
+            try system.createTunDevice(named: name)
         } catch where error.errno == EBUSY {
             if try links.delete(named: name) { Log.info("stale interface replaced", ("interface", name)) }
-            try TunDevice.createPersistent(named: name)
+            try system.createTunDevice(named: name)
         }
     }
 
@@ -146,9 +157,9 @@ final class Tunnel {
     /// says so.
     private func failure(_ error: SystemCallError) -> BootFailure {
         if let pid = userspacePID, hasExited(pid, within: 0.1) {
-            return BootFailure(exitCode: 1, "wireguard-go exited before answering on its socket (see its output): \(error)")
+            return BootFailure(exitCode: .failure, "wireguard-go exited before answering on its socket (see its output): \(error)")
         }
-        return BootFailure(exitCode: 1, "\(error)")
+        return BootFailure(exitCode: .failure, "\(error)")
     }
 
     /// Whether the child `pid` exits within `seconds`, left unreaped. A program closes its
@@ -190,13 +201,7 @@ final class Tunnel {
     /// Sends the device configuration (the kernel applies it at once; wireguard-go when it gets
     /// to it), then sets addresses, up and routes: the link exists from the start either way.
     private func beginConfigure() throws(SystemCallError) -> PendingConfiguration {
-        let request: PendingRequest
-        if let userspace = backend as? UserspaceWireGuard {
-            request = try userspace.beginConfiguration(deviceConfig)
-        } else {
-            try backend.configure(deviceConfig)
-            request = .done
-        }
+        let request = try backend.beginConfiguration(deviceConfig)
         let name = config.interfaceName
         guard let link = try links.link(named: name) else {
             throw SystemCallError("netlink \(RouteMessageType.getLink)", name, errno: ENODEV)
@@ -260,7 +265,7 @@ final class Tunnel {
     }
 
     /// Keeps resolving endpoints that did not resolve at boot, and sets each once it does.
-    private func retryUnresolvedEndpoints(_ supervisor: Supervisor, delay: Duration) {
+    private func retryUnresolvedEndpoints(_ supervisor: any BootHost, delay: Duration) {
         let pending = config.peers.indices.filter { config.peers[$0].endpoint != nil && endpoints[$0] == nil }
         guard !pending.isEmpty else { return }
         supervisor.schedule(after: delay) { [self] in
