@@ -3,22 +3,6 @@ import Glibc
 #endif
 import VPNLog
 
-/// The process environment as a dictionary (the first definition of a repeated name wins, as
-/// with `getenv`).
-func environmentDictionary() -> [String: String] {
-    var result: [String: String] = [:]
-    var cursor = environ
-    while let entry = cursor.pointee {
-        let text = String(cString: entry)
-        if let equals = text.firstIndex(of: "=") {
-            let name = String(text[..<equals])
-            if result[name] == nil { result[name] = String(text[text.index(after: equals)...]) }
-        }
-        cursor += 1
-    }
-    return result
-}
-
 /// Applies `LOG_LEVEL` early, so even configuration errors are logged at the right level.
 /// An invalid value is reported by the configuration check; until then `info` applies.
 func setLogLevel(from environment: [String: String]) {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Config
+import Supervisor
 import NodeBoot
 import DstackAgent
 import WireGuard
@@ -59,7 +60,7 @@ enum KeyCommands {
             }
         }
         do throws(BootFailure) {
-            let config = try Boot.parse(environment: environmentDictionary())
+            let config = try Boot.parse(environment: ProcessEnvironment.current())
             if let node {
                 guard config.keySource == .dstack else {
                     throw BootFailure(exitCode: .configuration, "public-key --node needs VPN_KEY_SOURCE=dstack (nodes of one app derive each other's keys)")

@@ -1,4 +1,5 @@
 import Config
+import Supervisor
 import NodeBoot
 import VPNLog
 
@@ -8,7 +9,7 @@ enum RenderCommand {
         if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) { return Help.run(["render"]) }
         guard arguments.isEmpty else { return Help.usageError("render takes no arguments", exitNow: false) }
         do {
-            let config = try Boot.parse(environment: environmentDictionary())
+            let config = try Boot.parse(environment: ProcessEnvironment.current())
             // Peer key files first: a missing or bad one fails before the node's key is created.
             let agent = config.keySource == .dstack ? DstackMode.agent(config) : nil
             let keys = try PeerKeys.load(config.peers, wait: 0, agent: agent)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Config
+import Supervisor
 import NodeBoot
 import DstackAgent
 import Netlink
@@ -95,7 +96,7 @@ enum StatusCommand {
     /// out, with a warning: the interface is still shown.
     private static func identity(interface: String) -> NodeIdentity {
         if let recorded = NodeIdentity.recorded(interface: interface) { return recorded }
-        let environment = environmentDictionary()
+        let environment = ProcessEnvironment.current()
         let source: KeySource = environment["VPN_KEY_SOURCE"]?.lowercased() == "dstack" ? .dstack : .file
         var identity = NodeIdentity(nodeName: environment["VPN_NODE_NAME"] ?? hostName(), keySource: source)
         guard source == .dstack else { return identity }
@@ -113,7 +114,7 @@ enum StatusCommand {
 
     /// `WG_INTERFACE` from the environment (as `docker exec` passes the container's), else `wg0`.
     private static func defaultInterface() -> String {
-        environmentDictionary()["WG_INTERFACE"] ?? "wg0"
+        ProcessEnvironment.current()["WG_INTERFACE"] ?? "wg0"
     }
 }
 

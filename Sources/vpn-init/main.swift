@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Config
+import Supervisor
 import SystemCalls
 import VPNLog
 
@@ -9,7 +10,7 @@ import VPNLog
 // (after an optional `--`) are the main command, as with tini. The subcommands are tools for
 // `docker exec`, the HEALTHCHECK and key handling.
 let arguments = Array(ProcessArguments.all.dropFirst())
-setLogLevel(from: environmentDictionary())
+setLogLevel(from: ProcessEnvironment.current())
 
 switch arguments.first {
 case "--":
