@@ -3,7 +3,8 @@
 passed=0
 failed=0
 
-# check NAME COMMAND...: runs COMMAND; a zero exit passes. Returns 1 when it failed.
+# check NAME COMMAND...: runs COMMAND; a zero exit passes. Returns 1 when it failed, after
+# calling the suite's `on_failed_check NAME` if it defines one (to show a log, say).
 check() {
   local name=$1
   shift
@@ -13,6 +14,7 @@ check() {
   else
     failed=$((failed + 1))
     echo "not ok - $name"
+    if declare -F on_failed_check >/dev/null; then on_failed_check "$name"; fi
     return 1
   fi
 }
