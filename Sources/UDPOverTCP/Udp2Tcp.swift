@@ -209,7 +209,7 @@ public final class Udp2Tcp {
             try pipeline.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: tls.serverName))
         }
         let maximum = Framing.maximumPayload(for: configuration.udpListen)
-        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumPayload: maximum)))
+        try pipeline.addHandler(FrameSplitter(maximumPayload: maximum))
         // After the decoder: only whole frames count as traffic.
         if let timeout = configuration.socket.tcpReceiveTimeout {
             try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))

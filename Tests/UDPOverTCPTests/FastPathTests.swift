@@ -84,7 +84,7 @@ struct FastPathTests {
         #expect(received == expected)
     }
 
-    @Test("DatagramSender asks for a flush before its batch or scratch area overflows")
+    @Test("DatagramSender asks for a flush before its batch count or bytes overflow")
     func senderRoom() throws {
         let sender = DatagramSender(descriptor: -1)
         let big = ByteBuffer(repeating: 0, count: 65_000)
@@ -93,7 +93,7 @@ struct FastPathTests {
             sender.append(big)
             appended += 1
         }
-        #expect(appended == DatagramSender.scratchSize / 65_000)
+        #expect(appended == DatagramSender.batchBytesLimit / 65_000)
         let small = DatagramSender(descriptor: -1)
         var count = 0
         while small.hasRoom(for: ByteBuffer()) {
