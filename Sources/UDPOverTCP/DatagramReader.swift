@@ -115,10 +115,12 @@ final class DatagramReader: Sendable {
                     continue
                 }
                 if chunk.readableBytes > 0 { pieces.append(chunk.readSlice(length: chunk.readableBytes)!) }
+                // The slot takes a fresh buffer first, so that `frame` owns its storage alone and
+                // writing the header does not copy it.
                 var frame = slots[index]
+                (slots[index], bases[index]) = freshSlot()
                 frame.setInteger(UInt16(truncatingIfNeeded: length), at: 0, endianness: .big)
                 frame.moveWriterIndex(to: Framing.headerLength + length)
-                (slots[index], bases[index]) = freshSlot()
                 pieces.append(frame)
                 held += Self.slotCapacity
             }
