@@ -12,20 +12,19 @@
 #define UDP_SEGMENT 103  // include/uapi/linux/udp.h
 #endif
 
-int uot_send_batch(int fd, void *const *bases, const size_t *lengths, const uint16_t *segments, unsigned count) {
+int uot_send_batch(int fd, struct iovec *vectors, const unsigned *vectorCounts, const uint16_t *segments, unsigned count) {
     struct mmsghdr messages[UOT_BATCH_LIMIT];
-    struct iovec vectors[UOT_BATCH_LIMIT];
     union {
         char bytes[CMSG_SPACE(sizeof(uint16_t))];
         struct cmsghdr align;
     } controls[UOT_BATCH_LIMIT];
     if (count > UOT_BATCH_LIMIT) count = UOT_BATCH_LIMIT;
     memset(messages, 0, sizeof(struct mmsghdr) * count);
+    size_t next = 0;
     for (unsigned i = 0; i < count; i++) {
-        vectors[i].iov_base = bases[i];
-        vectors[i].iov_len = lengths[i];
-        messages[i].msg_hdr.msg_iov = &vectors[i];
-        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_iov = &vectors[next];
+        messages[i].msg_hdr.msg_iovlen = vectorCounts[i];
+        next += vectorCounts[i];
         if (segments[i]) {
             memset(&controls[i], 0, sizeof controls[i]);
             messages[i].msg_hdr.msg_control = controls[i].bytes;

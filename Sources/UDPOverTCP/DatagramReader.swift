@@ -8,20 +8,26 @@ import Glibc
 #endif
 
 /// udp2tcp's UDP receive path: a thread of its own reads datagrams with recvmmsg(2) and frames
-/// each batch into one chunk, handed to the event loop in one hop.
+/// each batch, handed to the event loop in one hop.
 ///
 /// NIO's datagram channel builds a `SocketAddress` (inet_ntop, sprintf), an envelope and a
-/// pipeline event per datagram; here a datagram costs a copy into the chunk, and the sender's
-/// address is decoded only when it changes. Memory stays bounded: once `inflightLimit` bytes
-/// are handed over and not yet written to the stream, the thread stops reading, the socket's
-/// buffer fills and the kernel drops what a too-fast sender sends more.
+/// pipeline event per datagram; here a small datagram costs a copy into the batch's chunk, and
+/// the sender's address is decoded only when it changes. A datagram of ``passThroughMinimum``
+/// bytes or more is not copied: it was received into a buffer of its own, two bytes in, so its
+/// header goes in front of it and the buffer itself is handed over (the thread takes a new one
+/// for that slot). Memory stays bounded: once `inflightLimit` bytes of buffers are handed over
+/// and not yet written to the stream, the thread stops reading, the socket's buffer fills and
+/// the kernel drops what a too-fast sender sends more.
 final class DatagramReader: Sendable {
     /// One framed batch, in receive order.
     struct Batch {
-        /// Frames (2-byte length, payload), ready for the stream.
-        var chunk: ByteBuffer
-        /// The datagrams in `chunk`.
+        /// Frames (2-byte length, payload), ready for the stream: runs of small ones copied
+        /// together, each large one in the buffer it was received into.
+        var pieces: [ByteBuffer]
+        /// The datagrams in `pieces`.
         var count: Int
+        /// The memory the pieces hold (what ``DatagramReader/consumed(_:)`` is told once written).
+        var bytes: Int
         /// The sender of the last datagram, when it differs from the previous batch's.
         var newSender: SocketAddress?
     }
@@ -30,6 +36,11 @@ final class DatagramReader: Sendable {
     static let batchSize = 64
     /// Bytes handed over and not yet written before reading pauses (as the stream's high water mark).
     static let inflightLimit = forwardingWaterMark.high
+    /// A receive slot: a header and any UDP payload.
+    static let slotCapacity = Framing.headerLength + datagramSlotSize
+    /// Datagrams this large are handed over in their slot, not copied (they fill an eighth of it
+    /// or more).
+    static let passThroughMinimum = datagramSlotSize / 8
 
     private let descriptor: CInt
     private let inflight = NIOLockedValueBox(0)
@@ -59,21 +70,31 @@ final class DatagramReader: Sendable {
     private var isStopped: Bool { stopped.withLockedValue { $0 } }
 
     private func run(eventLoop: EventLoop, deliver: @escaping @Sendable (Batch) -> Void) {
-        let slotSize = 65_536
-        let slots = UnsafeMutableRawPointer.allocate(byteCount: slotSize * Self.batchSize, alignment: 16)
-        defer { slots.deallocate() }
-        var bases: [UnsafeMutableRawPointer?] = (0..<Self.batchSize).map { slots + $0 * slotSize }
+        let allocator = ByteBufferAllocator()
+        // Each slot a buffer of its own, received into two bytes in; the pointers stay valid
+        // while `slots` is the storage's only owner.
+        var slots: [ByteBuffer] = []
+        var bases: [UnsafeMutableRawPointer?] = []
+        func freshSlot() -> (ByteBuffer, UnsafeMutableRawPointer) {
+            var slot = allocator.buffer(capacity: Self.slotCapacity)
+            let base = slot.withUnsafeMutableWritableBytes { $0.baseAddress! + Framing.headerLength }
+            return (slot, base)
+        }
+        for _ in 0..<Self.batchSize {
+            let (slot, base) = freshSlot()
+            slots.append(slot)
+            bases.append(base)
+        }
         var lengths = [Int](repeating: 0, count: Self.batchSize)
         var sources = [sockaddr_storage](repeating: sockaddr_storage(), count: Self.batchSize)
         var lastSource = sockaddr_storage()
-        let allocator = ByteBufferAllocator()
         while !isStopped {
             if inflight.withLockedValue({ $0 }) >= Self.inflightLimit {
                 usleep(200)
                 continue
             }
             // Read first and poll only when nothing is waiting: under load most reads find data.
-            let received = Int(uot_receive_batch(descriptor, &bases, slotSize, &lengths, &sources, UInt32(Self.batchSize)))
+            let received = Int(uot_receive_batch(descriptor, &bases, datagramSlotSize, &lengths, &sources, UInt32(Self.batchSize)))
             guard received > 0 else {
                 if received < 0, errno == EBADF { return }
                 var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
@@ -81,20 +102,36 @@ final class DatagramReader: Sendable {
                 if poller.revents & Int16(POLLNVAL) != 0 { return }
                 continue
             }
-            var total = 0
-            for index in 0..<received { total += Framing.headerLength + lengths[index] }
-            var chunk = allocator.buffer(capacity: total)
+            var copied = 0
+            for index in 0..<received where lengths[index] < Self.passThroughMinimum { copied += Framing.headerLength + lengths[index] }
+            var chunk = allocator.buffer(capacity: copied)
+            var pieces: [ByteBuffer] = []
+            var held = copied
             for index in 0..<received {
-                chunk.writeInteger(UInt16(truncatingIfNeeded: lengths[index]), endianness: .big)
-                chunk.writeBytes(UnsafeRawBufferPointer(start: bases[index], count: lengths[index]))
+                let length = lengths[index]
+                guard length >= Self.passThroughMinimum else {
+                    chunk.writeInteger(UInt16(truncatingIfNeeded: length), endianness: .big)
+                    chunk.writeBytes(UnsafeRawBufferPointer(start: bases[index], count: length))
+                    continue
+                }
+                if chunk.readableBytes > 0 { pieces.append(chunk.readSlice(length: chunk.readableBytes)!) }
+                // The slot takes a fresh buffer first, so that `frame` owns its storage alone and
+                // writing the header does not copy it.
+                var frame = slots[index]
+                (slots[index], bases[index]) = freshSlot()
+                frame.setInteger(UInt16(truncatingIfNeeded: length), at: 0, endianness: .big)
+                frame.moveWriterIndex(to: Framing.headerLength + length)
+                pieces.append(frame)
+                held += Self.slotCapacity
             }
+            if chunk.readableBytes > 0 { pieces.append(chunk) }
             var newSender: SocketAddress?
             if !Self.sameAddress(sources[received - 1], lastSource) {
                 lastSource = sources[received - 1]
                 newSender = Self.socketAddress(lastSource)
             }
-            inflight.withLockedValue { $0 += total }
-            let batch = Batch(chunk: chunk, count: received, newSender: newSender)
+            inflight.withLockedValue { $0 += held }
+            let batch = Batch(pieces: pieces, count: received, bytes: held, newSender: newSender)
             eventLoop.execute { deliver(batch) }
         }
     }

@@ -1,6 +1,7 @@
 import CUDPOverTCP
 import NIOCore
 import NIOPosix
+import UDPOverTCPWire
 
 #if canImport(Glibc)
 import Glibc
@@ -10,10 +11,11 @@ import Glibc
 /// per-datagram write path; runs of equally sized datagrams go out as one UDP GSO send
 /// (`UDP_SEGMENT`, see udp(7)), so the kernel walks its output path once per run.
 ///
-/// Used on the socket's event loop only. Payloads are copied into one scratch area (the frames
-/// they come from are not contiguous), the ``SendArea`` of the calling thread; a send that would
-/// block returns the datagrams it could not send, in order, so the caller queues them where
-/// writability is tracked (NIO's channel).
+/// Used on the socket's event loop only. The kernel gathers the payloads where they are (an
+/// iovec per datagram, slices of the stream's read buffers): nothing is copied in user space,
+/// which at 64 KiB datagrams was a quarter of tcp2udp's instructions. The message arrays are the
+/// ``SendArea`` of the calling thread; a send that would block returns the datagrams it could
+/// not send, in order, so the caller queues them where writability is tracked (NIO's channel).
 final class DatagramSender {
     /// The socket; owned by the NIO channel that wraps it, which closes it.
     let descriptor: CInt
@@ -24,12 +26,13 @@ final class DatagramSender {
 
     /// At most this many datagrams are sent per flush; `append` reports when it is reached.
     static let batchLimit = Int(UOT_BATCH_LIMIT)
-    /// Scratch bytes; a flush is due before the pending payloads exceed them.
-    static let scratchSize = 512 << 10
+    /// Payload bytes per flush (an eighth of the default 4 MiB socket buffer): a flush is due
+    /// before the pending payloads exceed them.
+    static let batchBytesLimit = 512 << 10
     /// Segments in one GSO send: UDP_MAX_SEGMENTS in include/linux/udp.h is 64 on older kernels.
     static let segmentLimit = 64
     /// Bytes in one GSO send: its UDP payload must fit one IPv4 datagram (65,507 bytes).
-    static let segmentBytesLimit = 65_000
+    static let segmentBytesLimit = Framing.maximumIPv4Payload
     init(descriptor: CInt, segmentationOffload: Bool = true) {
         self.descriptor = descriptor
         self.segmentationOffload = segmentationOffload
@@ -40,7 +43,7 @@ final class DatagramSender {
 
     /// Whether `payload` can join the batch; when it cannot, flush first.
     func hasRoom(for payload: ByteBuffer) -> Bool {
-        pending.count < Self.batchLimit && pendingBytes + payload.readableBytes <= Self.scratchSize
+        pending.count < Self.batchLimit && pendingBytes + payload.readableBytes <= Self.batchBytesLimit
     }
 
     /// Adds one datagram to the batch (the caller checked ``hasRoom(for:)``).
@@ -57,20 +60,20 @@ final class DatagramSender {
             pendingBytes = 0
         }
         let area = SendArea.current
-        var offset = 0
-        for payload in pending {
-            payload.withUnsafeReadableBytes { bytes in
-                if let base = bytes.baseAddress, bytes.count > 0 {
-                    (area.scratch.baseAddress! + offset).copyMemory(from: base, byteCount: bytes.count)
-                }
+        // `pending` keeps every payload's storage alive and unchanged until this returns, so
+        // the kernel may read it through these pointers.
+        for (index, payload) in pending.enumerated() {
+            area.vectors[index] = payload.withUnsafeReadableBytes { bytes in
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
             }
-            offset += payload.readableBytes
         }
         var first = 0
         var retried = false
         while first < pending.count {
             let (messageCount, datagramCounts) = prepareMessages(from: first, in: area)
-            let sent = uot_send_batch(descriptor, &area.bases, &area.lengths, &area.segments, UInt32(messageCount))
+            let sent = area.vectors.withUnsafeMutableBufferPointer { vectors in
+                uot_send_batch(descriptor, vectors.baseAddress! + first, &area.vectorCounts, &area.segments, UInt32(messageCount))
+            }
             if sent > 0 {
                 first += datagramCounts.prefix(Int(sent)).reduce(0, +)
                 retried = false
@@ -83,7 +86,8 @@ final class DatagramSender {
             case EAGAIN, EWOULDBLOCK, ENOBUFS:
                 return pending[first...]
             case EIO where offloaded, EINVAL where offloaded:
-                // No checksum offload on the route's device: send each datagram on its own.
+                // No checksum offload on the route's device, or segments longer than its MTU:
+                // send each datagram on its own.
                 segmentationOffload = false
             case ECONNREFUSED where !retried:
                 // An earlier datagram's ICMP error, reported (and cleared) by this send.
@@ -101,7 +105,6 @@ final class DatagramSender {
     private func prepareMessages(from first: Int, in area: SendArea) -> (Int, [Int]) {
         var datagramCounts: [Int] = []
         datagramCounts.reserveCapacity(16)
-        var offset = pending[..<first].reduce(0) { $0 + $1.readableBytes }
         var index = first
         while index < pending.count, datagramCounts.count < Self.batchLimit {
             let size = pending[index].readableBytes
@@ -119,38 +122,26 @@ final class DatagramSender {
                 }
             }
             let message = datagramCounts.count
-            area.bases[message] = area.scratch.baseAddress! + offset
-            area.lengths[message] = bytes
+            area.vectorCounts[message] = CUnsignedInt(count)
             area.segments[message] = count > 1 ? UInt16(size) : 0
             datagramCounts.append(count)
             index += count
-            offset += bytes
         }
         return (datagramCounts.count, datagramCounts)
     }
 }
 
-/// The memory a ``DatagramSender/flush()`` works in: the scratch copy of the payloads and the
-/// message arrays for `uot_send_batch`. A flush fills and sends it within one call and keeps
-/// nothing in it afterwards, so every sender on a thread shares one. A connection then costs no
-/// scratch of its own: 512 KiB per connection, allocated and freed as connections come and go,
-/// was what made tcp2udp's heap (glibc's per-thread arenas) grow by hundreds of MB under
-/// connection churn.
+/// The memory a ``DatagramSender/flush()`` works in: the iovecs of the payloads and the message
+/// arrays for `uot_send_batch`. A flush fills and sends it within one call and keeps nothing in
+/// it afterwards, so every sender on a thread shares one, and a connection costs none of its own.
 ///
 /// Each instance is used only by the thread that created it (``current``), never shared.
 final class SendArea: @unchecked Sendable {
-    let scratch: UnsafeMutableRawBufferPointer
-    var bases: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: DatagramSender.batchLimit)
-    var lengths: [Int] = Array(repeating: 0, count: DatagramSender.batchLimit)
+    var vectors: [iovec] = Array(repeating: iovec(), count: DatagramSender.batchLimit)
+    var vectorCounts: [CUnsignedInt] = Array(repeating: 0, count: DatagramSender.batchLimit)
     var segments: [UInt16] = Array(repeating: 0, count: DatagramSender.batchLimit)
 
-    private init() {
-        scratch = .allocate(byteCount: DatagramSender.scratchSize, alignment: 16)
-    }
-
-    deinit {
-        scratch.deallocate()
-    }
+    private init() {}
 
     private static let perThread = ThreadSpecificVariable<SendArea>()
 

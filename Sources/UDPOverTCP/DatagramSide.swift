@@ -22,6 +22,9 @@ final class DatagramSide: ChannelDuplexHandler {
 
     /// Frames are handed to the stream in chunks of about this many bytes.
     static let coalescingLimit = 48 << 10
+    /// Payloads this large are written to the stream as they are, not copied into a chunk
+    /// (an eighth of ``datagramSlotSize``, the read buffer they are slices of).
+    static let passThroughMinimum = datagramSlotSize / 8
 
     private let destination: Destination
     /// The stream half, when one is attached and established.
@@ -38,6 +41,8 @@ final class DatagramSide: ChannelDuplexHandler {
     var lastSender: SocketAddress?
     private var context: ChannelHandlerContext?
     private var outgoing: ByteBuffer?
+    /// Payloads passed through to the stream and not flushed yet.
+    private var streamFlushPending = false
     private var readHeld = false
     private var flushPending = false
     /// Deliveries since the last flush. Backpressure counts bytes, so a burst of empty frames
@@ -93,18 +98,39 @@ final class DatagramSide: ChannelDuplexHandler {
     }
 
     /// Frames `payload` into the pending chunk, handing the chunk over when it is big enough.
+    ///
+    /// The chunk is allocated for the frames it holds, no more (it grows as frames join it): a
+    /// chunk is counted against the stream's water marks by its readable bytes, so room kept in
+    /// it would be memory outside the bound. A payload of ``passThroughMinimum`` bytes or more is
+    /// not copied: its header ends the chunk, and the payload follows as a write of its own (a
+    /// slice of the UDP read buffer, which it fills at least one eighth of).
     func appendFrame(_ payload: ByteBuffer) {
-        if outgoing == nil, let context {
-            outgoing = context.channel.allocator.buffer(capacity: Self.coalescingLimit + Framing.headerLength + payload.readableBytes)
+        precondition(payload.readableBytes <= Framing.maximumFrameLength, "datagram of \(payload.readableBytes) bytes cannot be framed")
+        let passedThrough = payload.readableBytes >= Self.passThroughMinimum
+        if outgoing == nil {
+            let capacity = Framing.headerLength + (passedThrough ? 0 : payload.readableBytes)
+            outgoing = context?.channel.allocator.buffer(capacity: capacity) ?? ByteBuffer()
         }
-        Framing.appendFrame(payload, to: &outgoing!)
-        if outgoing!.readableBytes >= Self.coalescingLimit { sendFrames() }
+        guard passedThrough, let stream else {
+            Framing.appendFrame(payload, to: &outgoing!)
+            if outgoing!.readableBytes >= Self.coalescingLimit { sendFrames() }
+            return
+        }
+        outgoing!.writeInteger(UInt16(payload.readableBytes), endianness: .big)
+        stream.write(outgoing.take()!, promise: nil)
+        stream.write(payload, promise: nil)
+        streamFlushPending = true
     }
 
-    /// Hands the pending chunk to the stream.
+    /// Hands the pending chunk to the stream and flushes what was written to it.
     func sendFrames() {
-        guard let chunk = outgoing.take(), let stream else { return }
-        stream.send(chunk)
+        guard let stream else { return }
+        if let chunk = outgoing.take() {
+            stream.send(chunk)
+        } else if streamFlushPending {
+            stream.flush()
+        }
+        streamFlushPending = false
     }
 
     // MARK: stream -> UDP

@@ -2,7 +2,7 @@ import NIOCore
 import NIOTLS
 
 /// The TCP half of a forwarding session, the last handler of a stream channel (after TLS, the
-/// PROXY header reader, the idle timer and the ``FrameDecoder``).
+/// PROXY header reader, the ``FrameSplitter`` and the idle timer).
 ///
 /// Decoded payloads go to the attached ``DatagramSide``; frame chunks from it are written to
 /// the stream. While the UDP socket cannot take more, TCP reads stop, so TCP flow control

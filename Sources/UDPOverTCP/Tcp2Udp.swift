@@ -130,7 +130,7 @@ private enum Connection {
             if configuration.proxyProtocol { try pipeline.addHandler(ProxyProtocolHandler()) }
             if let tlsContext { try pipeline.addHandler(NIOSSLServerHandler(context: tlsContext)) }
             let maximum = Framing.maximumPayload(for: configuration.udpForward)
-            try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumPayload: maximum)))
+            try pipeline.addHandler(FrameSplitter(maximumPayload: maximum))
             // After the decoder: only whole frames count as traffic, so a slow-drip writer times out.
             if let timeout = configuration.socket.tcpReceiveTimeout {
                 try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))

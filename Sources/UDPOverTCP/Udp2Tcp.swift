@@ -130,17 +130,21 @@ public final class Udp2Tcp {
     /// A batch from the reader: to the stream when connected, else into the bounded queue.
     private func received(_ batch: DatagramReader.Batch) {
         if let sender = batch.newSender { datagram.lastSender = sender }
-        let bytes = batch.chunk.readableBytes
+        let bytes = batch.bytes
         guard let stream else {
-            var chunk = batch.chunk
-            while let payload = try? Framing.nextFrame(from: &chunk, maximumPayload: Framing.maximumFrameLength) { hold(payload) }
+            for var piece in batch.pieces {
+                while let payload = try? Framing.nextFrame(from: &piece, maximumPayload: Framing.maximumFrameLength) { hold(payload) }
+            }
             reader?.consumed(bytes)
             return
         }
+        // Writes complete in order: the last one's promise stands for the batch.
         let written = eventLoop.makePromise(of: Void.self)
         let reader = self.reader
         written.futureResult.whenComplete { _ in reader?.consumed(bytes) }
-        stream.write(batch.chunk, promise: written)
+        for (index, piece) in batch.pieces.enumerated() {
+            stream.write(piece, promise: index == batch.pieces.count - 1 ? written : nil)
+        }
         // One flush after the batches already queued on the loop: they leave in one writev.
         guard !flushScheduled else { return }
         flushScheduled = true
@@ -209,7 +213,7 @@ public final class Udp2Tcp {
             try pipeline.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: tls.serverName))
         }
         let maximum = Framing.maximumPayload(for: configuration.udpListen)
-        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maximumPayload: maximum)))
+        try pipeline.addHandler(FrameSplitter(maximumPayload: maximum))
         // After the decoder: only whole frames count as traffic.
         if let timeout = configuration.socket.tcpReceiveTimeout {
             try pipeline.addHandler(IdleStateHandler(readTimeout: timeout))

@@ -116,6 +116,49 @@ struct FramingTests {
         _ = try? channel.finish()
     }
 
+    @Test(
+        "the frame splitter passes every payload on intact, however the stream is cut into reads",
+        arguments: [(1400, 7), (16_000, 65_536), (32_768, 4096), (48_000, 65_536), (65_507, 65_536), (65_507, 16_384), (65_507, 1)]
+    )
+    func splitter(size: Int, maximumRead: Int) throws {
+        var random = SeededGenerator(seed: UInt64(size &* 31 &+ maximumRead))
+        let splitter = FrameSplitter(maximumPayload: Framing.maximumIPv4Payload)
+        let channel = EmbeddedChannel(handler: splitter)
+        // Jumbo payloads with small ones between them; a one-byte read limit splits every header.
+        let count = maximumRead == 1 ? 3 : 12
+        let payloads: [[UInt8]] = (0..<count).map { index in
+            let length = index % 3 == 2 ? Int.random(in: 0...64, using: &random) : size
+            return (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
+        }
+        var stream = encode(payloads)
+        while stream.readableBytes > 0 {
+            let length = Int.random(in: 1...maximumRead, using: &random)
+            try channel.writeInbound(stream.readSlice(length: min(length, stream.readableBytes))!)
+        }
+        var received: [[UInt8]] = []
+        while let payload = try channel.readInbound(as: ByteBuffer.self) { received.append(Array(payload.readableBytesView)) }
+        #expect(received == payloads)
+        _ = try channel.finish()
+    }
+
+    @Test("the frame splitter fails on an over-long header, split or not, and reads nothing after it")
+    func splitterOverLong() throws {
+        for cut in [0, 1] {  // the header whole in the second read, or split across both
+            let channel = EmbeddedChannel(handler: FrameSplitter(maximumPayload: Framing.maximumIPv4Payload))
+            var stream = encode([[7, 7]])
+            stream.writeBytes([0xFF, 0xE4, 1, 2, 3])  // 65,508: one past the IPv4 limit
+            try channel.writeInbound(stream.readSlice(length: 4 + cut)!)
+            #expect(throws: FrameError.tooLong(length: 65_508, maximum: Framing.maximumIPv4Payload)) {
+                try channel.writeInbound(stream.readSlice(length: stream.readableBytes)!)
+                try channel.throwIfErrorCaught()
+            }
+            #expect(try channel.readInbound(as: ByteBuffer.self).map { Array($0.readableBytesView) } == [7, 7])
+            try channel.writeInbound(encode([[1]]))
+            #expect(try channel.readInbound(as: ByteBuffer.self) == nil)
+            _ = try? channel.finish()
+        }
+    }
+
     @Test("the largest payload follows the address family")
     func maximumPayload() throws {
         #expect(Framing.maximumPayload(for: try SocketAddress(ipAddress: "127.0.0.1", port: 1)) == 65_507)

@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import SeededRandom
 import Testing
 import UDPOverTCP
 
@@ -121,6 +122,7 @@ private struct FarSide {
     init(group: EventLoopGroup) throws {
         let seen = self.seen
         echo = try DatagramBootstrap(group: group)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPEcho(seen: seen)) }
             }
@@ -148,6 +150,21 @@ private func establishedConnections(toPort port: Int) -> Int {
         if fields.count > 3, fields[2].hasSuffix(remote), fields[3] == "01" { count += 1 }
     }
     return count
+}
+
+/// Keeps every datagram that comes back, whole.
+private final class PayloadCollector: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let received: NIOLockedValueBox<[[UInt8]]>
+
+    init(received: NIOLockedValueBox<[[UInt8]]>) {
+        self.received = received
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let payload = Array(Self.unwrapInboundIn(data).data.readableBytesView)
+        received.withLockedValue { $0.append(payload) }
+    }
 }
 
 /// Polls `condition` every 20 ms for up to `seconds`.
@@ -322,5 +339,45 @@ struct LoopbackTests {
         #expect(far.seen.withLockedValue { $0.last?.port } != oldPort, "sent through the new connection")
         let closed = eventually(within: 1) { establishedConnections(toPort: far.tcpPort) == 1 }
         #expect(closed, "the old connection closes once the new one delivered")
+    }
+
+    @Test(
+        "jumbo datagrams cross udp2tcp -> tcp2udp -> echo and back intact, never truncated or split",
+        arguments: [16_000, 16_384, 32_768, 48_000, Framing.maximumIPv4Payload]
+    )
+    func jumboRoundTrip(size: Int) throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        let far = try FarSide(group: group)
+        let udp2tcp = try startUdp2Tcp(forwardTo: far.tcpPort, rotation: nil, group: group)
+        let received = NIOLockedValueBox<[[UInt8]]>([])
+        let client = try DatagramBootstrap(group: group)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(PayloadCollector(received: received)) }
+            }
+            .bind(to: loopback).wait()
+        defer { try? client.close().wait() }
+        var random = SeededGenerator(seed: UInt64(size))
+        // Windows of three (192 KiB at most: the default socket buffers of the echo and the
+        // client hold them), each sent at once so that udp2tcp reads them in one batch.
+        var sent: [[UInt8]] = []
+        for window in 0..<4 {
+            let payloads = (0..<3).map { index -> [UInt8] in
+                var bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &random) }
+                bytes[0] = UInt8(window * 3 + index)
+                return bytes
+            }
+            for bytes in payloads {
+                client.write(AddressedEnvelope(remoteAddress: udp2tcp, data: ByteBuffer(bytes: bytes)), promise: nil)
+            }
+            client.flush()
+            sent += payloads
+            let back = eventually(within: 5) { received.withLockedValue { $0.count } >= sent.count }
+            try #require(back, "window \(window): \(received.withLockedValue { $0.count }) of \(sent.count) came back")
+        }
+        let echoed = received.withLockedValue { $0 }.sorted { $0[0] < $1[0] }
+        #expect(echoed.map(\.count) == sent.map(\.count))
+        #expect(echoed == sent)
     }
 }

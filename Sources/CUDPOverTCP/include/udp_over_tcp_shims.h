@@ -11,11 +11,12 @@
 /// The most messages one call of either function handles.
 #define UOT_BATCH_LIMIT 256
 
-/// Sends `count` messages with one sendmmsg(2) on a connected socket: message i is the
-/// `lengths[i]` bytes at `bases[i]`; when `segments[i]` is not 0 it is a UDP GSO send of
-/// datagrams of that many bytes (udp(7) UDP_SEGMENT), the last one possibly shorter.
+/// Sends `count` messages with one sendmmsg(2) on a connected socket: message i gathers the
+/// `vectorCounts[i]` iovecs of `vectors` that follow message i - 1's (the payloads where they
+/// are, nothing copied); when `segments[i]` is not 0 it is a UDP GSO send of datagrams of that
+/// many bytes (udp(7) UDP_SEGMENT), the last one possibly shorter.
 /// Returns the number of messages sent, or -1 with errno set (as sendmmsg does).
-int uot_send_batch(int fd, void *const *bases, const size_t *lengths, const uint16_t *segments, unsigned count);
+int uot_send_batch(int fd, struct iovec *vectors, const unsigned *vectorCounts, const uint16_t *segments, unsigned count);
 
 /// Receives up to `count` datagrams with one non-blocking recvmmsg(2): datagram i goes to the
 /// `capacity` bytes at `bases[i]`, its length to `lengths[i]` and its source to `sources[i]`.
