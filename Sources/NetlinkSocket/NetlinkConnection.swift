@@ -124,25 +124,19 @@ public final class NetlinkConnection {
                     continue
                 case .overrun:
                     throw NetlinkError.overrun(exchange)
-                case .error:
+                case .error,
+                     .done where isLast && isDump:
+                    // An NLMSG_ERROR answers a request (errno 0: an ACK); NLMSG_DONE ends a dump.
+                    let isDone = reply.type == NetlinkControlType.done.rawValue
                     let status: NetlinkAcknowledgement
                     do {
-                        status = try NetlinkAcknowledgement(error: reply)
+                        status = isDone ? try NetlinkAcknowledgement(done: reply) : try NetlinkAcknowledgement(error: reply)
                     } catch {
                         throw NetlinkError.malformedReply(exchange, error)
                     }
                     if !status.isSuccess { failures.append(NetlinkError.kernel(names[index], status)) }
-                    // An ACK ends a plain request; a dump ends with NLMSG_DONE, unless it fails.
-                    if isLast && (!isDump || !status.isSuccess) { return try finish() }
-                case .done where isLast && isDump:
-                    let status: NetlinkAcknowledgement
-                    do {
-                        status = try NetlinkAcknowledgement(done: reply)
-                    } catch {
-                        throw NetlinkError.malformedReply(exchange, error)
-                    }
-                    if !status.isSuccess { failures.append(NetlinkError.kernel(names[index], status)) }
-                    if failures.isEmpty && interrupted { throw NetlinkError.interruptedDump(names[index]) }
+                    guard isLast && (isDone || !isDump || !status.isSuccess) else { continue }
+                    if isDone && failures.isEmpty && interrupted { throw NetlinkError.interruptedDump(names[index]) }
                     return try finish()
                 default:
                     // Data for an earlier message is not asked for (nf_tables sends none).
