@@ -27,20 +27,14 @@ enum Value {
         return path
     }
 
-    /// A network interface name as the kernel takes it (`dev_valid_name`): 1-15 characters of
-    /// `[a-zA-Z0-9_=+.-]` as wg-quick requires, and not `.` or `..`.
+    /// A network interface name (`InterfaceName`): 1-15 characters of `[a-zA-Z0-9_=+.-]` as
+    /// wg-quick requires, and not `.` or `..`.
     static func interfaceName(_ text: String) throws(ParseError) -> String {
-        let allowed = text.utf8.allSatisfy { byte in
-            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
-                || "_=+.-".utf8.contains(byte)
+        do {
+            try InterfaceName.validate(text)
+        } catch {
+            throw ParseError(error.reason(quoting: Display.quoted(text)))
         }
-        guard allowed else {
-            throw ParseError("interface name \(Display.quoted(text)) may only contain a-z, A-Z, 0-9 and _=+.-")
-        }
-        guard (1...15).contains(text.utf8.count) else {
-            throw ParseError("interface name \(Display.quoted(text)) is longer than 15 characters")
-        }
-        guard text != "." && text != ".." else { throw ParseError("interface name \(Display.quoted(text)) is not allowed") }
         return text
     }
 

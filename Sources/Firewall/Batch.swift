@@ -36,7 +36,7 @@ public struct NftablesBatch: Hashable, Sendable {
 
     /// Every message, begin and end included, numbered from `firstSequence` (the begin message).
     public func messages(firstSequence: UInt32) -> [NetlinkMessage] {
-        var all = [Nfnetlink.batchBegin()] + entries.map(\.message) + [Nfnetlink.batchEnd()]
+        var all = allEntries.map(\.message)
         for index in all.indices { all[index].sequence = firstSequence &+ UInt32(index) }
         return all
     }
@@ -51,18 +51,18 @@ public struct NftablesBatch: Hashable, Sendable {
     /// The number of messages, begin and end included.
     public var messageCount: Int { entries.count + 2 }
 
+    /// Every message as an entry, begin and end included (they name the batch's subject).
+    public var allEntries: [Entry] {
+        [Entry(message: Nfnetlink.batchBegin(), operation: NfnetlinkControlType.batchBegin.description, object: subject)]
+            + entries
+            + [Entry(message: Nfnetlink.batchEnd(), operation: NfnetlinkControlType.batchEnd.description, object: subject)]
+    }
+
     /// The message numbered `sequence` in a batch numbered from `firstSequence`, as an entry
     /// (the begin and end messages name the batch's subject); nil when it is not in the batch.
     public func entry(sequence: UInt32, firstSequence: UInt32) -> Entry? {
         let index = Int(sequence &- firstSequence)
-        guard index < messageCount else { return nil }
-        if index == 0 {
-            return Entry(message: Nfnetlink.batchBegin(), operation: NfnetlinkControlType.batchBegin.description, object: subject)
-        }
-        if index == messageCount - 1 {
-            return Entry(message: Nfnetlink.batchEnd(), operation: NfnetlinkControlType.batchEnd.description, object: subject)
-        }
-        return entries[index - 1]
+        return index < messageCount ? allEntries[index] : nil
     }
 
     /// Creates `table` afresh, replacing one of that name with everything in it, in one

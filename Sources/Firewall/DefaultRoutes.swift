@@ -36,45 +36,12 @@ public struct RouteEntry: Hashable, Sendable {
     /// The length of `struct rtmsg`.
     public static let headerLength = 12
 
-    /// `RTA_OIF`.
-    static let outputInterfaceAttribute: UInt16 = 4
-    /// `RTA_PRIORITY`.
-    static let priorityAttribute: UInt16 = 6
-    /// `RTA_MULTIPATH`: a list of `struct rtnexthop`.
-    static let multipathAttribute: UInt16 = 9
-    /// `RTA_TABLE`.
-    static let tableAttribute: UInt16 = 15
-
     /// `RTM_GETROUTE` dumping every route of `family` (all tables; the kernel filters nothing
     /// unless the socket asks for strict checking).
     public static func dumpRequest(family: UInt8) -> NetlinkMessage {
         var header = [UInt8](repeating: 0, count: headerLength)
         header[0] = family
         return NetlinkMessage(type: RouteMessageType.getRoute.rawValue, flags: [.request, .dump], payload: header)
-    }
-
-    /// The `RTM_NEWROUTE` message a kernel sends for this route in a dump. Used by fake kernels
-    /// in tests.
-    public func encoded() -> NetlinkMessage {
-        // rtm_table holds ids below 256; larger ones read RT_TABLE_COMPAT (252) there.
-        var header = [family, destinationLength, 0, 0, UInt8(table < 256 ? table : 252),
-                      RouteNetlink.protocolBoot, RouteNetlink.scopeUniverse, type]
-        header.appendNative(UInt32(0))
-        var attributes = AttributeEncoder(header: header)
-        attributes.uint32(Self.tableAttribute, table)
-        if priority != 0 { attributes.uint32(Self.priorityAttribute, priority) }
-        if outputInterfaces.count == 1 {
-            attributes.uint32(Self.outputInterfaceAttribute, UInt32(bitPattern: outputInterfaces[0]))
-        } else if !outputInterfaces.isEmpty {
-            var hops = [UInt8]()
-            for index in outputInterfaces {
-                hops.appendNative(UInt16(8))
-                hops += [0, 0]
-                hops.appendNative(index)
-            }
-            attributes.append(Self.multipathAttribute, hops)
-        }
-        return NetlinkMessage(type: RouteMessageType.newRoute.rawValue, flags: [], payload: attributes.bytes)
     }
 
     /// Reads a route from an `RTM_NEWROUTE` message of a dump.
@@ -87,10 +54,10 @@ public struct RouteEntry: Hashable, Sendable {
         var attributes = AttributeDecoder(bytes, from: Self.headerLength)
         while attributes.next() {
             switch attributes.type {
-            case Self.tableAttribute: table = attributes.uint32()
-            case Self.priorityAttribute: priority = attributes.uint32()
-            case Self.outputInterfaceAttribute: outputInterfaces = [Int32(bitPattern: attributes.uint32())]
-            case Self.multipathAttribute: outputInterfaces = Self.nextHopInterfaces(Array(attributes.payload))
+            case RouteNetlink.RouteAttribute.table: table = attributes.uint32()
+            case RouteNetlink.RouteAttribute.priority: priority = attributes.uint32()
+            case RouteNetlink.RouteAttribute.outputInterface: outputInterfaces = [Int32(bitPattern: attributes.uint32())]
+            case RouteNetlink.RouteAttribute.multipath: outputInterfaces = Self.nextHopInterfaces(Array(attributes.payload))
             default: break
             }
         }
@@ -140,16 +107,12 @@ public final class DefaultRoutes {
     /// out of; empty when there is none.
     public func interfaceNames(family: UInt8) throws(SystemCallError) -> [String] {
         let object = family == RouteNetlink.familyIPv6 ? "default route ipv6" : "default route ipv4"
-        let operation = RouteMessageType.getRoute.description
-        let replies = try connection.request(RouteEntry.dumpRequest(family: family), operation: operation, object: object)
-        var routes: [RouteEntry] = []
-        for reply in replies {
-            do {
-                routes.append(try RouteEntry(decoding: reply))
-            } catch {
-                throw SystemCallError("netlink \(operation)", object, errno: EPROTO, detail: error.reason)
-            }
-        }
+        let routes = try connection.request(RouteEntry.dumpRequest(family: family), NetlinkRequestName(RouteMessageType.getRoute, object: object),
+                                            decoding: { (replies: [NetlinkMessage]) throws(NetlinkDecodeError) -> [RouteEntry] in
+                                                var routes: [RouteEntry] = []
+                                                for reply in replies { routes.append(try RouteEntry(decoding: reply)) }
+                                                return routes
+                                            })
         var names: [String] = []
         for index in RouteEntry.defaultInterfaces(of: routes) {
             let name = try interfaceName(index: index)
@@ -164,13 +127,9 @@ public final class DefaultRoutes {
         // RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS, as iproute2 asks: no per-VF data, no counters.
         attributes.uint32(RouteNetlink.LinkAttribute.extendedMask, 1 | 8)
         let request = NetlinkMessage(type: RouteMessageType.getLink.rawValue, flags: [.request], payload: attributes.bytes)
-        let operation = RouteMessageType.getLink.description
-        let replies = try connection.request(request, operation: operation, object: "ifindex \(index)")
-        do throws(NetlinkDecodeError) {
-            guard let reply = replies.first else { throw NetlinkDecodeError("no reply") }
-            return try RouteNetlink.decodeLink(reply).name
-        } catch {
-            throw SystemCallError("netlink \(operation)", "ifindex \(index)", errno: EPROTO, detail: error.reason)
-        }
+        return try connection.request(request, NetlinkRequestName(RouteMessageType.getLink, object: "ifindex \(index)"),
+                                      decodingReply: { (reply: NetlinkMessage) throws(NetlinkDecodeError) -> String in
+                                          try RouteNetlink.decodeLink(reply).name
+                                      })
     }
 }

@@ -7,18 +7,19 @@ import Netlink
 import NetlinkSocket
 import SystemCalls
 
-/// nf_tables transactions over a `NETLINK_NETFILTER` socket (or a fake kernel). Errors name the
+/// nf_tables transactions over a `NETLINK_NETFILTER` socket (or a fake kernel), through the
+/// same request loop as every netlink request (`NetlinkConnection.exchange`). Errors name the
 /// message that failed, e.g.
 /// `nftables NFT_MSG_NEWRULE vpn_init_wg0/postrouting: Operation not permitted (EPERM)`.
 public final class Nftables {
+    /// The connection batches go through.
+    public let connection: NetlinkConnection
     /// The transport batches go through.
-    public let transport: any NetlinkTransport
-    private var nextSequence: UInt32
+    public var transport: any NetlinkTransport { connection.transport }
 
     /// nf_tables over `transport`; sequence numbers start at `firstSequence`.
     public init(transport: any NetlinkTransport, firstSequence: UInt32 = 1) {
-        self.transport = transport
-        nextSequence = firstSequence
+        connection = NetlinkConnection(transport: transport, firstSequence: firstSequence)
     }
 
     /// nf_tables over a new `NETLINK_NETFILTER` socket.
@@ -43,64 +44,17 @@ public final class Nftables {
         }
     }
 
-    /// Sends `batch` in one datagram, then `NFT_MSG_GETGEN`, and reads until the answer to the
-    /// latter: the kernel runs a batch within the `sendmsg` that carries it and reports only the
-    /// messages that failed (nft sets no `NLM_F_ACK`), so every error of the batch arrives
-    /// before that answer. The first error is thrown, named after its message.
+    /// Sends `batch` in one datagram, then `NFT_MSG_GETGEN` in another, and reads until the
+    /// answer to the latter: the kernel runs a batch within the `sendmsg` that carries it and
+    /// reports only the messages that failed (nft sets no `NLM_F_ACK`), so every error of the
+    /// batch arrives before that answer. The first error is thrown, named after its message.
     public func commit(_ batch: NftablesBatch) throws(SystemCallError) {
-        let first = nextSequence
-        let marker = first &+ UInt32(batch.messageCount)
-        nextSequence = marker &+ 1
-        let batchCall = "nftables \(NfnetlinkControlType.batchBegin)"
-        do {
-            try transport.send(batch.datagram(firstSequence: first))
-            var generation = NftablesMessage.getGeneration()
-            generation.sequence = marker
-            try transport.send(generation.encoded())
-        } catch {
-            throw SystemCallError(batchCall, batch.subject, errno: error.errno, detail: error.detail)
-        }
-
-        var failures: [SystemCallError] = []
-        while true {
-            let messages = try receive(batchCall, batch.subject)
-            for message in messages where message.type == NetlinkControlType.error.rawValue {
-                let status: NetlinkAcknowledgement
-                do {
-                    status = try NetlinkAcknowledgement(error: message)
-                } catch {
-                    throw SystemCallError(batchCall, batch.subject, errno: EPROTO, detail: error.reason)
-                }
-                guard status.errno != 0 else { continue }
-                if message.sequence == marker {
-                    failures.append(SystemCallError("nftables \(NftablesMessageType.getGeneration)", batch.subject,
-                                                    errno: status.errno, detail: status.message ?? ""))
-                } else if let entry = batch.entry(sequence: message.sequence, firstSequence: first) {
-                    failures.append(SystemCallError("nftables \(entry.operation)", entry.object,
-                                                    errno: status.errno, detail: status.message ?? ""))
-                }
-            }
-            if messages.contains(where: { $0.sequence == marker }) { break }
-        }
-        guard var failure = failures.first else { return }
-        if failures.count > 1 {
-            let more = "\(failures.count - 1) more message\(failures.count == 2 ? "" : "s") failed"
-            failure.detail = failure.detail.isEmpty ? more : "\(failure.detail) (\(more))"
-        }
-        throw failure
+        let generation = NftablesMessage.getGeneration()
+        var names = batch.allEntries.map { NetlinkRequestName($0.operation, object: $0.object, layer: Self.layer) }
+        names.append(NetlinkRequestName(NftablesMessageType.getGeneration, object: batch.subject, layer: Self.layer))
+        try connection.exchange([batch.messages(firstSequence: 0), [generation]], names: names)
     }
 
-    private func receive(_ call: String, _ object: String) throws(SystemCallError) -> [NetlinkMessage] {
-        let datagram: [UInt8]
-        do {
-            datagram = try transport.receive()
-        } catch {
-            throw SystemCallError(call, object, errno: error.errno, detail: error.detail.isEmpty ? error.systemCall : error.detail)
-        }
-        do {
-            return try NetlinkMessage.decode(datagram: datagram)
-        } catch {
-            throw SystemCallError(call, object, errno: EPROTO, detail: error.reason)
-        }
-    }
+    /// The layer errors name: `nftables NFT_MSG_NEWRULE ...`.
+    static let layer = "nftables"
 }

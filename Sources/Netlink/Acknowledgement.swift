@@ -58,27 +58,6 @@ public struct NetlinkAcknowledgement: Hashable, Sendable {
         }
     }
 
-    /// The wire form of an acknowledgement for `request`, as the kernel sends it (capped, with
-    /// extended-ACK attributes when there is a message). Used by fake kernels in tests.
-    public static func encode(errno: Int32, for request: NetlinkMessage, message text: String? = nil,
-                              portID: UInt32 = 0) -> NetlinkMessage {
-        var payload = [UInt8]()
-        payload.appendNative(-errno)
-        var echoed = request
-        echoed.payload = []
-        payload += echoed.encoded().prefix(NetlinkMessage.headerLength)
-        payload.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(request.length), toByteOffset: 4, as: UInt32.self) }
-        var flags: NetlinkFlags = .capped
-        if let text {
-            var attributes = AttributeEncoder()
-            attributes.string(1, text)
-            payload += attributes.bytes
-            flags.insert(.acknowledgementAttributes)
-        }
-        return NetlinkMessage(type: NetlinkControlType.error.rawValue, flags: flags,
-                              sequence: request.sequence, portID: portID, payload: payload)
-    }
-
     private mutating func decodeAttributes(_ bytes: [UInt8], from start: Int) throws(NetlinkDecodeError) {
         var attributes = AttributeDecoder(bytes, from: start)
         while attributes.next() {

@@ -53,17 +53,6 @@ public enum GenericNetlink {
         return GenericNetlinkFamily(id: id, name: name, version: version)
     }
 
-    /// The `CTRL_CMD_NEWFAMILY` reply a kernel sends for `family`. Used by fake kernels in tests.
-    public static func familyReply(_ family: GenericNetlinkFamily, sequence: UInt32) -> NetlinkMessage {
-        var attributes = AttributeEncoder()
-        attributes.string(ControllerAttribute.familyName, family.name)
-        attributes.uint16(ControllerAttribute.familyID, family.id)
-        attributes.uint32(ControllerAttribute.version, family.version)
-        var reply = message(family: controllerFamily, command: ControllerCommand.newFamily.rawValue, version: 2,
-                            flags: [], attributes: attributes.bytes)
-        reply.sequence = sequence
-        return reply
-    }
 }
 
 /// A resolved generic netlink family.

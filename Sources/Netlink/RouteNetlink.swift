@@ -53,6 +53,10 @@ public enum RouteNetlink {
         public static let destination: UInt16 = 1
         /// `RTA_OIF`: the output interface index.
         public static let outputInterface: UInt16 = 4
+        /// `RTA_PRIORITY`: the metric; lower wins.
+        public static let priority: UInt16 = 6
+        /// `RTA_MULTIPATH`: a list of `struct rtnexthop`.
+        public static let multipath: UInt16 = 9
         /// `RTA_TABLE`: a table id above 255.
         public static let table: UInt16 = 15
     }

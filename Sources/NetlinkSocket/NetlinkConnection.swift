@@ -17,8 +17,9 @@ public protocol NetlinkTransport: AnyObject {
 
 /// Requests over a netlink transport: numbers each request, sends it, and gathers the reply
 /// messages that carry its sequence number until the acknowledgement (or `NLMSG_DONE` for a
-/// dump). A kernel error becomes a `SystemCallError` naming the operation and the object, with
-/// the extended-ACK text as its detail, e.g.
+/// dump). The same loop runs nf_tables batches (`exchange`): several messages, an error per
+/// failed one, ended by the answer to a last request. Failures are `NetlinkError`s naming the
+/// request, with the extended-ACK text as the detail, e.g.
 /// `netlink RTM_NEWLINK wg0: Operation not supported (EOPNOTSUPP): Unknown device type`.
 public final class NetlinkConnection {
     /// The transport requests go through.
@@ -36,71 +37,129 @@ public final class NetlinkConnection {
     /// request in errors: `netlink OPERATION OBJECT: ...`.
     @discardableResult
     public func request(_ message: NetlinkMessage, operation: String, object: String = "") throws(SystemCallError) -> [NetlinkMessage] {
-        var message = message
-        message.sequence = nextSequence
-        nextSequence = nextSequence == UInt32.max ? 1 : nextSequence + 1
-        let call = "netlink \(operation)"
-        try transport.send(message.encoded())
+        try request(message, NetlinkRequestName(operation, object: object))
+    }
 
-        let isDump = message.flags.contains(.dump)
-        let wantsAcknowledgement = message.flags.contains(.acknowledge)
-        var replies: [NetlinkMessage] = []
-        var interrupted = false
-        while true {
-            let datagram = try receiveDatagram(call, object)
-            let messages: [NetlinkMessage]
-            do {
-                messages = try NetlinkMessage.decode(datagram: datagram)
-            } catch {
-                throw SystemCallError(call, object, errno: EPROTO, detail: error.reason)
+    /// Sends `message` named `name` in errors and returns the data messages of the reply.
+    @discardableResult
+    public func request(_ message: NetlinkMessage, _ name: NetlinkRequestName) throws(SystemCallError) -> [NetlinkMessage] {
+        try exchange([[message]], names: [name])
+    }
+
+    /// Sends `message` named `name` and decodes the data messages of its reply with `decode`;
+    /// replies that do not decode are a `NetlinkError.malformedReply`.
+    public func request<Value>(_ message: NetlinkMessage, _ name: NetlinkRequestName,
+                               decoding decode: ([NetlinkMessage]) throws(NetlinkDecodeError) -> Value) throws(SystemCallError) -> Value {
+        let replies = try request(message, name)
+        do {
+            return try decode(replies)
+        } catch {
+            throw NetlinkError.malformedReply(name, error)
+        }
+    }
+
+    /// Sends `message` named `name`, which the kernel answers with one data message, and
+    /// decodes that message with `decode`; no reply, or one that does not decode, is a
+    /// `NetlinkError.malformedReply`.
+    public func request<Value>(_ message: NetlinkMessage, _ name: NetlinkRequestName,
+                               decodingReply decode: (NetlinkMessage) throws(NetlinkDecodeError) -> Value) throws(SystemCallError) -> Value {
+        try request(message, name, decoding: { (replies: [NetlinkMessage]) throws(NetlinkDecodeError) -> Value in
+            guard let reply = replies.first else { throw NetlinkDecodeError("no reply") }
+            return try decode(reply)
+        })
+    }
+
+    /// Sends `datagrams` (each a list of messages that go in one datagram, as an nf_tables
+    /// batch must), numbering the messages consecutively, and reads replies until the last
+    /// message is answered: its ACK, its `NLMSG_DONE` for a dump, or its first data message when
+    /// it asks for neither. The kernel handles a socket's messages in order, so every error of
+    /// an earlier message has arrived by then. `names[i]` names message `i` in its errors; the
+    /// first also names the exchange as a whole (a failed send or receive, a malformed reply).
+    /// Returns the last message's data replies; when messages failed, throws the first failure,
+    /// its detail counting the others (`4 more messages failed`).
+    @discardableResult
+    public func exchange(_ datagrams: [[NetlinkMessage]], names: [NetlinkRequestName]) throws(SystemCallError) -> [NetlinkMessage] {
+        let count = datagrams.reduce(0) { $0 + $1.count }
+        precondition(count > 0 && names.count == count, "one name for each of at least one message")
+        let first = nextSequence
+        let last = first &+ UInt32(count - 1)
+        nextSequence = last &+ 1 == 0 ? 1 : last &+ 1
+        let exchange = names[0]
+
+        var sequence = first
+        var lastFlags: NetlinkFlags = []
+        for messages in datagrams {
+            var datagram: [UInt8] = []
+            for var message in messages {
+                message.sequence = sequence
+                sequence &+= 1
+                message.appendEncoded(to: &datagram)
+                lastFlags = message.flags
             }
-            for reply in messages where reply.sequence == message.sequence {
-                if reply.flags.contains(.dumpInterrupted) { interrupted = true }
+            do {
+                try transport.send(datagram)
+            } catch {
+                throw NetlinkError.transport(exchange, error)
+            }
+        }
+
+        let isDump = lastFlags.contains(.dump)
+        let wantsAcknowledgement = lastFlags.contains(.acknowledge)
+        var replies: [NetlinkMessage] = []
+        var failures: [SystemCallError] = []
+        var interrupted = false
+        func finish() throws(SystemCallError) -> [NetlinkMessage] {
+            if let failure = NetlinkError.first(of: failures) { throw failure }
+            return replies
+        }
+        while true {
+            for reply in try receive(exchange) {
+                // Replies to an earlier exchange (stale after a timeout) are skipped.
+                let index = Int(reply.sequence &- first)
+                guard index < count else { continue }
+                let isLast = reply.sequence == last
+                if isLast && reply.flags.contains(.dumpInterrupted) { interrupted = true }
                 switch NetlinkControlType(rawValue: reply.type) {
                 case .noop:
                     continue
                 case .overrun:
-                    throw SystemCallError(call, object, errno: ENOBUFS, detail: "NLMSG_OVERRUN: the kernel dropped messages")
-                case .error:
-                    let status = try acknowledgement(call, object) { () throws(NetlinkDecodeError) in try NetlinkAcknowledgement(error: reply) }
-                    try check(status, call, object)
-                    // An ACK ends a plain request; a dump ends with NLMSG_DONE.
-                    if !isDump { return replies }
-                case .done where isDump:
-                    let status = try acknowledgement(call, object) { () throws(NetlinkDecodeError) in try NetlinkAcknowledgement(done: reply) }
-                    try check(status, call, object)
-                    if interrupted {
-                        throw SystemCallError(call, object, errno: EINTR, detail: "dump interrupted by a concurrent change (NLM_F_DUMP_INTR)")
+                    throw NetlinkError.overrun(exchange)
+                case .error,
+                     .done where isLast && isDump:
+                    // An NLMSG_ERROR answers a request (errno 0: an ACK); NLMSG_DONE ends a dump.
+                    let isDone = reply.type == NetlinkControlType.done.rawValue
+                    let status: NetlinkAcknowledgement
+                    do {
+                        status = isDone ? try NetlinkAcknowledgement(done: reply) : try NetlinkAcknowledgement(error: reply)
+                    } catch {
+                        throw NetlinkError.malformedReply(exchange, error)
                     }
-                    return replies
+                    if !status.isSuccess { failures.append(NetlinkError.kernel(names[index], status)) }
+                    guard isLast && (isDone || !isDump || !status.isSuccess) else { continue }
+                    if isDone && failures.isEmpty && interrupted { throw NetlinkError.interruptedDump(names[index]) }
+                    return try finish()
                 default:
+                    // Data for an earlier message is not asked for (nf_tables sends none).
+                    guard isLast else { continue }
                     replies.append(reply)
-                    if !isDump && !wantsAcknowledgement { return replies }
+                    if !isDump && !wantsAcknowledgement { return try finish() }
                 }
             }
         }
     }
 
-    private func receiveDatagram(_ call: String, _ object: String) throws(SystemCallError) -> [UInt8] {
+    /// The messages of the next datagram.
+    private func receive(_ exchange: NetlinkRequestName) throws(SystemCallError) -> [NetlinkMessage] {
+        let datagram: [UInt8]
         do {
-            return try transport.receive()
+            datagram = try transport.receive()
         } catch {
-            // Name the request the answer was for, keeping the receive's own reason.
-            throw SystemCallError(call, object, errno: error.errno, detail: error.detail.isEmpty ? error.systemCall : error.detail)
+            throw NetlinkError.transport(exchange, error)
         }
-    }
-
-    private func acknowledgement(_ call: String, _ object: String,
-                                 _ decode: () throws(NetlinkDecodeError) -> NetlinkAcknowledgement) throws(SystemCallError) -> NetlinkAcknowledgement {
         do {
-            return try decode()
+            return try NetlinkMessage.decode(datagram: datagram)
         } catch {
-            throw SystemCallError(call, object, errno: EPROTO, detail: error.reason)
+            throw NetlinkError.malformedReply(exchange, error)
         }
-    }
-
-    private func check(_ status: NetlinkAcknowledgement, _ call: String, _ object: String) throws(SystemCallError) {
-        guard status.errno != 0 else { return }
-        throw SystemCallError(call, object, errno: status.errno, detail: status.message ?? "")
     }
 }

@@ -137,10 +137,10 @@ extension WireGuardDeviceConfig {
     /// addresses, not names. The reason reads like `peer AqiQ...= endpoint "node-b:51820" is
     /// not an IP address; resolve it first`.
     public func validate() throws(ParseError) {
-        let nameBytes = interfaceName.utf8
-        guard (1...15).contains(nameBytes.count),
-              nameBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ":") }) else {
-            throw ParseError("interface name \"\(interfaceName)\" is not 1-15 printable characters without / or :")
+        do {
+            try InterfaceName.validate(interfaceName)
+        } catch {
+            throw ParseError(error.description)
         }
         for peer in peers {
             if let endpoint = peer.endpoint, case .name = endpoint.host {

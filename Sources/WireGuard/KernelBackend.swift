@@ -35,57 +35,44 @@ public final class KernelWireGuard: WireGuardBackend {
     /// The WireGuard family id; `ENOENT` when the kernel has no WireGuard.
     public func familyID() throws(SystemCallError) -> UInt16 {
         if let family { return family }
-        let replies = try connection.request(GenericNetlink.getFamilyRequest(name: WireGuardNetlink.familyName),
-                                             operation: ControllerCommand.getFamily.description, object: WireGuardNetlink.familyName)
-        guard let reply = replies.first else {
-            throw SystemCallError("netlink \(ControllerCommand.getFamily)", WireGuardNetlink.familyName, errno: EPROTO, detail: "no reply")
-        }
-        do {
-            let id = try GenericNetlink.decodeFamily(reply).id
-            family = id
-            return id
-        } catch {
-            throw SystemCallError("netlink \(ControllerCommand.getFamily)", WireGuardNetlink.familyName, errno: EPROTO, detail: error.reason)
-        }
+        let id = try connection.request(GenericNetlink.getFamilyRequest(name: WireGuardNetlink.familyName),
+                                        NetlinkRequestName(ControllerCommand.getFamily, object: WireGuardNetlink.familyName),
+                                        decodingReply: { (reply: NetlinkMessage) throws(NetlinkDecodeError) -> UInt16 in
+                                            try GenericNetlink.decodeFamily(reply).id
+                                        })
+        family = id
+        return id
     }
 
     public func configure(_ config: WireGuardDeviceConfig) throws(SystemCallError) {
-        let operation = WireGuardCommand.setDevice.description
+        let name = NetlinkRequestName(WireGuardCommand.setDevice, object: interfaceName)
         guard config.interfaceName == interfaceName else {
-            throw SystemCallError("netlink \(operation)", interfaceName, errno: EINVAL,
-                                  detail: "configuration is for \"\(config.interfaceName)\"")
+            throw NetlinkError.invalidRequest(name, "configuration is for \"\(config.interfaceName)\"")
         }
+        let family = try familyID()
         let requests: [NetlinkMessage]
         do {
-            requests = try WireGuardNetlink.setDeviceRequests(family: try familyID(), config: config, limit: messageLimit)
-        } catch let error as NetlinkEncodeError {
-            throw SystemCallError("netlink \(operation)", interfaceName, errno: EINVAL, detail: error.reason)
-        } catch let error as SystemCallError {
-            throw error
+            requests = try WireGuardNetlink.setDeviceRequests(family: family, config: config, limit: messageLimit)
         } catch {
-            throw SystemCallError("netlink \(operation)", interfaceName, errno: EINVAL, detail: "\(error)")
+            throw NetlinkError.invalidRequest(name, error.reason)
         }
         for request in requests {
-            try connection.request(request, operation: operation, object: interfaceName)
+            try connection.request(request, name)
         }
     }
 
     public func device() throws(SystemCallError) -> WireGuardDevice {
-        let operation = WireGuardCommand.getDevice.description
+        let name = NetlinkRequestName(WireGuardCommand.getDevice, object: interfaceName)
         let request = WireGuardNetlink.getDeviceRequest(family: try familyID(), interfaceName: interfaceName)
         var attempt = 0
         while true {
             attempt += 1
-            let replies: [NetlinkMessage]
             do {
-                replies = try connection.request(request, operation: operation, object: interfaceName)
+                return try connection.request(request, name, decoding: { (replies: [NetlinkMessage]) throws(NetlinkDecodeError) in
+                    try WireGuardDevice(dump: replies)
+                })
             } catch where error.errno == EINTR && attempt < 3 {
                 continue  // peers changed during the dump: read again
-            }
-            do {
-                return try WireGuardDevice(dump: replies)
-            } catch {
-                throw SystemCallError("netlink \(operation)", interfaceName, errno: EPROTO, detail: error.reason)
             }
         }
     }

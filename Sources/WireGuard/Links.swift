@@ -42,60 +42,61 @@ public final class Links {
         case kernelLacksWireGuard(SystemCallError)
     }
 
-    /// The link named `name`, or nil when there is none (`ENODEV`).
+    /// The link named `name`, or nil when there is none (`ENODEV`). A string that is not an
+    /// interface name (`InterfaceName`) names no link this project makes: nil, without asking
+    /// the kernel (which would cut the name at a NUL, for one).
     public func link(named name: String) throws(SystemCallError) -> LinkAttributes? {
-        try Self.validate(name: name, operation: RouteMessageType.getLink.description)
-        let replies: [NetlinkMessage]
+        guard InterfaceName.isValid(name) else { return nil }
         do {
-            replies = try connection.request(RouteNetlink.getLink(name: name), operation: RouteMessageType.getLink.description, object: name)
+            return try connection.request(RouteNetlink.getLink(name: name), Self.name(.getLink, name),
+                                          decodingReply: RouteNetlink.decodeLink)
         } catch where error.errno == ENODEV {
             return nil
-        }
-        guard let reply = replies.first else {
-            throw SystemCallError("netlink \(RouteMessageType.getLink)", name, errno: EPROTO, detail: "no reply")
-        }
-        do {
-            return try RouteNetlink.decodeLink(reply)
-        } catch {
-            throw SystemCallError("netlink \(RouteMessageType.getLink)", name, errno: EPROTO, detail: error.reason)
         }
     }
 
     /// Creates a kernel WireGuard link named `name`. An existing link of that name is reused or
     /// replaced (never "File exists"); a kernel without WireGuard is reported as
-    /// `.kernelLacksWireGuard`, not thrown, so the caller can start wireguard-go instead.
-    public func addWireGuard(named name: String, ifExists: ExistingLink = .replace) throws(SystemCallError) -> WireGuardLink {
-        for attempt in 1...2 {
-            if let existing = try link(named: name) {
-                if ifExists == .reuse && existing.kind == WireGuardNetlink.familyName { return .reused(existing) }
-                try delete(existing)
+    /// `.kernelLacksWireGuard`, not thrown, so the caller can start wireguard-go instead. A name
+    /// that is not an interface name is refused before anything is sent.
+    public func addWireGuard(named name: String, ifExists: ExistingLink = .replace) throws(LinkError) -> WireGuardLink {
+        try Self.validate(name)
+        do throws(SystemCallError) {
+            for attempt in 1...2 {
+                if let existing = try link(named: name) {
+                    if ifExists == .reuse && existing.kind == WireGuardNetlink.familyName { return .reused(existing) }
+                    try delete(existing)
+                }
+                do {
+                    return .created(try create(named: name, kind: WireGuardNetlink.familyName))
+                } catch where error.errno == EOPNOTSUPP {
+                    return .kernelLacksWireGuard(error)
+                } catch where error.errno == EEXIST && attempt == 1 {
+                    continue  // created by someone else in between: look again
+                }
             }
-            do {
-                return .created(try add(named: name, kind: WireGuardNetlink.familyName))
-            } catch where error.errno == EOPNOTSUPP {
-                return .kernelLacksWireGuard(error)
-            } catch where error.errno == EEXIST && attempt == 1 {
-                continue  // created by someone else in between: look again
-            }
+            throw NetlinkError.outcome(Self.name(.newLink, name), errno: EEXIST)
+        } catch {
+            throw .system(error)
         }
-        throw SystemCallError("netlink \(RouteMessageType.newLink)", name, errno: EEXIST)
     }
 
     /// Creates a link of `kind` (`wireguard`, `bridge`...) named `name`; `EEXIST` if one exists,
-    /// `EOPNOTSUPP` if the kernel lacks the kind.
+    /// `EOPNOTSUPP` if the kernel lacks the kind. A name that is not an interface name is
+    /// refused before anything is sent.
     @discardableResult
-    public func add(named name: String, kind: String) throws(SystemCallError) -> LinkAttributes {
-        try Self.validate(name: name, operation: RouteMessageType.newLink.description)
-        try connection.request(RouteNetlink.newLink(name: name, kind: kind), operation: RouteMessageType.newLink.description, object: name)
-        guard let link = try link(named: name) else {
-            throw SystemCallError("netlink \(RouteMessageType.newLink)", name, errno: ENODEV, detail: "link vanished after creation")
+    public func add(named name: String, kind: String) throws(LinkError) -> LinkAttributes {
+        try Self.validate(name)
+        do {
+            return try create(named: name, kind: kind)
+        } catch {
+            throw .system(error)
         }
-        return link
     }
 
     /// Deletes a link.
     public func delete(_ link: LinkAttributes) throws(SystemCallError) {
-        try connection.request(RouteNetlink.deleteLink(index: link.index), operation: RouteMessageType.deleteLink.description, object: link.name)
+        try connection.request(RouteNetlink.deleteLink(index: link.index), Self.name(.deleteLink, link.name))
     }
 
     /// Deletes the link named `name`; false when there was none.
@@ -112,19 +113,19 @@ public final class Links {
 
     /// Sets a link's MTU.
     public func setMTU(_ mtu: UInt32, of link: LinkAttributes) throws(SystemCallError) {
-        try connection.request(RouteNetlink.setMTU(index: link.index, mtu: mtu), operation: RouteMessageType.newLink.description, object: link.name)
+        try connection.request(RouteNetlink.setMTU(index: link.index, mtu: mtu), Self.name(.newLink, link.name))
     }
 
     /// Sets a link administratively up (or down).
     public func setUp(_ link: LinkAttributes, _ up: Bool = true) throws(SystemCallError) {
-        try connection.request(RouteNetlink.setUp(index: link.index, up), operation: RouteMessageType.newLink.description, object: link.name)
+        try connection.request(RouteNetlink.setUp(index: link.index, up), Self.name(.newLink, link.name))
     }
 
     /// Adds an address (`ip addr replace 10.0.0.1/24 dev wg0`); adding it again is no error.
     public func addAddress(_ address: IPNetwork, to link: LinkAttributes) throws(SystemCallError) {
         let request = RouteNetlink.newAddress(index: link.index, family: UInt8(address.address.family), address: address.address.bytes,
                                               prefixLength: UInt8(address.prefixLength), replace: true)
-        try connection.request(request, operation: RouteMessageType.newAddress.description, object: "\(address) dev \(link.name)")
+        try connection.request(request, Self.name(.newAddress, "\(address) dev \(link.name)"))
     }
 
     /// Adds a route to `destination` out of `link` (`ip route replace 10.1.0.0/16 dev wg0`):
@@ -133,15 +134,43 @@ public final class Links {
         let network = destination.masked
         let request = RouteNetlink.newRoute(index: link.index, family: UInt8(network.address.family), destination: network.address.bytes,
                                             prefixLength: UInt8(network.prefixLength), replace: true)
-        try connection.request(request, operation: RouteMessageType.newRoute.description, object: "\(network) dev \(link.name)")
+        try connection.request(request, Self.name(.newRoute, "\(network) dev \(link.name)"))
     }
 
-    /// Interface names the kernel accepts: 1-15 bytes, no `/`, `:` or white space.
-    private static func validate(name: String, operation: String) throws(SystemCallError) {
-        let bytes = name.utf8
-        guard (1...15).contains(bytes.count),
-              bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ":") }) else {
-            throw SystemCallError("netlink \(operation)", name, errno: EINVAL, detail: "interface name must be 1-15 printable characters without / or :")
+    /// `RTM_NEWLINK` for a link named `name` (already validated), read back once created.
+    private func create(named name: String, kind: String) throws(SystemCallError) -> LinkAttributes {
+        try connection.request(RouteNetlink.newLink(name: name, kind: kind), Self.name(.newLink, name))
+        guard let link = try link(named: name) else {
+            throw NetlinkError.outcome(Self.name(.newLink, name), errno: ENODEV, detail: "link vanished after creation")
+        }
+        return link
+    }
+
+    private static func validate(_ name: String) throws(LinkError) {
+        do {
+            try InterfaceName.validate(name)
+        } catch {
+            throw .invalidName(error)
+        }
+    }
+
+    private static func name(_ type: RouteMessageType, _ object: String) -> NetlinkRequestName {
+        NetlinkRequestName(type, object: object)
+    }
+}
+
+/// Why `Links.add` or `Links.addWireGuard` failed: a name no link may have (a validation error,
+/// refused before anything is sent), or the kernel's error.
+public enum LinkError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The name is not an interface name (`InterfaceName`).
+    case invalidName(InterfaceNameError)
+    /// A netlink request failed.
+    case system(SystemCallError)
+
+    public var description: String {
+        switch self {
+        case .invalidName(let error): error.description
+        case .system(let error): error.description
         }
     }
 }

@@ -109,4 +109,28 @@ import Testing
             try NetlinkConnection(transport: kernel).request(RouteNetlink.setUp(index: 3, true), operation: "RTM_NEWLINK", object: "wg0")
         } throws: { ($0 as? SystemCallError)?.errno == 71 }  // EPROTO
     }
+
+    /// The loop nf_tables batches use: messages numbered consecutively over two datagrams, an
+    /// error per failed message, and the exchange ended by the answer to the last one.
+    @Test func exchangeReportsEveryFailedMessageAndEndsWithTheLast() throws {
+        let kernel = FakeKernel { message in
+            switch message.sequence {
+            case 7: [.error(1, message: "first")]
+            case 8: [.error(22)]
+            case 9: [.data(NetlinkMessage(type: 0x20, flags: [], payload: [9]))]
+            default: []
+            }
+        }
+        let connection = NetlinkConnection(transport: kernel, firstSequence: 6)
+        let names = ["A", "B", "C", "D"].map { NetlinkRequestName($0, object: "x", layer: "test") }
+        let batch = (0..<3).map { _ in NetlinkMessage(type: 0x20, flags: [.request], payload: [0]) }
+        #expect(throws: SystemCallError("test B", "x", errno: 1, detail: "first (1 more message failed)")) {
+            try connection.exchange([batch, [NetlinkMessage(type: 0x20, flags: [.request])]], names: names)
+        }
+        #expect(kernel.requests.map(\.sequence) == [6, 7, 8, 9])
+
+        let quiet = FakeKernel { $0.sequence == 2 ? [.data(NetlinkMessage(type: 0x20, flags: [], payload: [2]))] : [] }
+        let replies = try NetlinkConnection(transport: quiet).exchange([[batch[0]], [batch[1]]], names: Array(names.prefix(2)))
+        #expect(replies.map(\.payload) == [[2]])
+    }
 }

@@ -173,7 +173,10 @@ struct IntegrationTests {
         #expect(bridge.kind == "bridge")
         #expect {
             try links.add(named: "br9", kind: "bridge")
-        } throws: { ($0 as? SystemCallError)?.errno == EEXIST }
+        } throws: { error in
+            guard case .system(let failure) = error as? LinkError else { return false }
+            return failure.errno == EEXIST
+        }
         #expect {
             try links.setMTU(70000, of: bridge)
         } throws: { error in

@@ -74,11 +74,18 @@ import WireGuard
         }
     }
 
-    @Test func badInterfaceNameIsRefusedBeforeSending() {
-        #expect(throws: SystemCallError("netlink RTM_NEWLINK", "wg0/evil", errno: 22,
-                                        detail: "interface name must be 1-15 printable characters without / or :")) {
+    @Test func badInterfaceNameIsRefusedBeforeSending() throws {
+        #expect(throws: LinkError.invalidName(InterfaceNameError(name: "wg0/evil", problem: .characters))) {
             try links.add(named: "wg0/evil", kind: "wireguard")
         }
+        #expect(throws: LinkError.invalidName(InterfaceNameError(name: "wireguard-tunnel0", problem: .tooLong))) {
+            try links.addWireGuard(named: "wireguard-tunnel0")
+        }
+        #expect(LinkError.invalidName(InterfaceNameError(name: "wg0/evil", problem: .characters)).description
+            == "interface name \"wg0/evil\" may only contain a-z, A-Z, 0-9 and _=+.-")
+        // No link can have such a name: a lookup finds none without asking the kernel.
+        #expect(try links.link(named: "wg0\u{0}x") == nil)
+        #expect(try !links.delete(named: "wg0/evil"))
         #expect(network.route.requests.isEmpty)
     }
 
