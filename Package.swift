@@ -15,9 +15,11 @@ let package = Package(
         .executable(name: "vpn-init", targets: ["vpn-init"]),
         .executable(name: "udp2tcp", targets: ["udp2tcp"]),
         .executable(name: "tcp2udp", targets: ["tcp2udp"]),
-        // The pure core, for the fuzz targets in Fuzz/ (a separate package that depends on this one).
+        // What the fuzz targets in Fuzz/ (a separate package that depends on this one) feed: the
+        // parsers and decoders, and the netlink layers over a fake transport.
         .library(name: "DstackVPNCore", targets: [
-            "Config", "WireGuard", "Netlink", "NetlinkSocket", "SystemCalls", "VPNLog", "UDPOverTCPWire", "DstackAgent",
+            "Config", "WireGuardModel", "WireGuard", "FirewallRules", "Netlink", "NetlinkSocket", "SystemCalls", "VPNLog",
+            "UDPOverTCPWire", "DstackAgent",
         ]),
         // Both tools in one file for the image (udp2tcp and tcp2udp link to it).
         .executable(name: "udp-over-tcp", targets: ["udp-over-tcp"]),
@@ -37,19 +39,34 @@ let package = Package(
         .target(name: "CSystemShims"),
         .target(name: "CUDPOverTCP"),
 
-        // Pure libraries: no root, no kernel needed to build or test them.
-        .target(name: "SystemCalls", dependencies: ["CSystemShims"]),
+        // Pure libraries: values, parsers and encodings; no descriptor, no global state, so no
+        // root and no kernel to build or test them.
         .target(name: "VPNLog"),
         .target(name: "Netlink"),
+        // WireGuard's values: keys (X25519 by libsodium; generation reads getrandom), addresses,
+        // endpoints, interface names, the device model and its UAPI and generic-netlink
+        // encodings, the routes a device needs.
+        .target(name: "WireGuardModel", dependencies: ["SystemCalls", "CSystemShims", "Netlink", "CSodium"]),
+        // nf_tables batches and expressions, byte-identical to nft's, and vpn-init's ruleset.
+        .target(name: "FirewallRules", dependencies: ["Netlink", "WireGuardModel"]),
+        // The environment contract, the MTU rule, wg-quick rendering, the key store's rules
+        // (its file access goes through SystemCalls), exit codes.
+        .target(name: "Config", dependencies: ["WireGuardModel", "SystemCalls", "VPNLog", "DstackAgent"]),
+
+        // System layers: each wraps one kind of system access.
+        // Files, errno, argv, process hardening.
+        .target(name: "SystemCalls", dependencies: ["CSystemShims"]),
+        // Netlink sockets (libmnl) and the one request loop every family uses.
         .target(name: "NetlinkSocket", dependencies: ["CMnl", "Netlink", "SystemCalls"]),
-        .target(name: "WireGuard", dependencies: [
-            "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket", "CSodium",
-        ]),
+        // rtnetlink links, addresses and routes; TUN devices; the WireGuard backends (kernel over
+        // generic netlink, wireguard-go over its UAPI socket).
+        .target(name: "WireGuard", dependencies: ["WireGuardModel", "SystemCalls", "CSystemShims", "Netlink", "NetlinkSocket"]),
+        // nf_tables transactions, default routes, sysctls.
+        .target(name: "Firewall", dependencies: ["FirewallRules", "Netlink", "NetlinkSocket", "SystemCalls", "WireGuardModel"]),
         // The dstack guest agent's client: JSON over HTTP/1.1 on a Unix socket (or http://host:port).
         .target(name: "DstackAgent", dependencies: ["SystemCalls", "VPNLog"]),
-        .target(name: "Config", dependencies: ["WireGuard", "SystemCalls", "VPNLog", "DstackAgent"]),
+        // PID 1's loop: children, reaping, signals, timers, the shutdown order.
         .target(name: "Supervisor", dependencies: ["CSupervisor", "CSystemShims", "SystemCalls", "VPNLog"]),
-        .target(name: "Firewall", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "WireGuard"]),
         // The udp-over-tcp wire formats alone (framing, PROXY headers): NIOCore and nothing else.
         .target(name: "UDPOverTCPWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "UDPOverTCP", dependencies: [
@@ -66,12 +83,13 @@ let package = Package(
         // kernel object and process comes through `NodeSystem` and `BootHost`, so tests drive
         // the whole sequence against a fake kernel (Tests/NodeBootTests).
         .target(name: "NodeBoot", dependencies: [
-            "Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls", "DstackAgent", "Netlink", "NetlinkSocket",
+            "Config", "WireGuardModel", "WireGuard", "FirewallRules", "Firewall", "Supervisor", "VPNLog", "SystemCalls",
+            "DstackAgent", "Netlink", "NetlinkSocket",
         ]),
         // Thin executables.
         .executableTarget(
             name: "vpn-init",
-            dependencies: ["NodeBoot", "Config", "WireGuard", "Firewall", "Supervisor", "VPNLog", "SystemCalls", "DstackAgent"],
+            dependencies: ["NodeBoot", "Config", "WireGuardModel", "WireGuard", "Supervisor", "VPNLog", "SystemCalls", "DstackAgent"],
             // A position-independent executable (the toolchain's default), so PID 1's own image is
             // randomised like its libraries, stack and heap. `-no-pie` would spare the loader its
             // relative relocations at every start; BENCHMARKS.md measures what that saves
@@ -89,27 +107,27 @@ let package = Package(
 
         // Fixture loader, a scripted fake kernel, and a fake network of links and WireGuard
         // devices, shared by the netlink, WireGuard and boot tests.
-        .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "SeededRandom", "WireGuard"],
+        .target(name: "NetlinkTestSupport", dependencies: ["Netlink", "NetlinkSocket", "SystemCalls", "SeededRandom", "WireGuardModel"],
                 path: "Tests/NetlinkTestSupport"),
         // The seeded generator every property test uses.
         .target(name: "SeededRandom", path: "Tests/SeededRandom"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls"]),
         .testTarget(name: "WireGuardTests", dependencies: [
-            "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls",
+            "WireGuardModel", "WireGuard", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls",
             // Cross-checks libsodium's X25519 against swift-crypto's (BoringSSL's).
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "VPNLogTests", dependencies: ["VPNLog"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuard", "VPNLog", "SystemCalls", "SeededRandom"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "WireGuardModel", "VPNLog", "SystemCalls", "SeededRandom"]),
         .testTarget(name: "DstackAgentTests", dependencies: ["DstackAgent", "SeededRandom", "SystemCalls", "VPNLog"]),
-        .testTarget(name: "KeyStoreTests", dependencies: ["Config", "WireGuard", "SystemCalls"]),
+        .testTarget(name: "KeyStoreTests", dependencies: ["Config", "WireGuardModel", "SystemCalls"]),
         .testTarget(name: "FirewallTests", dependencies: [
-            "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls", "WireGuard",
+            "FirewallRules", "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls", "WireGuardModel",
         ]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor", "SeededRandom"]),
         .testTarget(name: "NodeBootTests", dependencies: [
-            "NodeBoot", "Config", "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "Supervisor", "SystemCalls",
-            "VPNLog", "WireGuard",
+            "NodeBoot", "Config", "FirewallRules", "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "Supervisor",
+            "SystemCalls", "VPNLog", "WireGuardModel", "WireGuard",
         ]),
         .testTarget(name: "UDPOverTCPTests", dependencies: [
             "UDPOverTCP", "SeededRandom",
@@ -117,7 +135,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         // Inputs found by the fuzz targets in Fuzz/ (docs/FUZZING.md).
-        .testTarget(name: "RegressionTests", dependencies: ["Config", "Netlink", "SystemCalls", "WireGuard"]),
+        .testTarget(name: "RegressionTests", dependencies: ["Config", "Netlink", "SystemCalls", "WireGuardModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,5 @@
 import DstackAgent
-import WireGuard
+import WireGuardModel
 
 /// How dstack mode turns the guest agent's `GetKey` into WireGuard keys. Every instance of an app
 /// gets the same key for the same path, so a node's key depends only on the app and the node's

@@ -1,5 +1,5 @@
 import VPNLog
-import WireGuard
+import WireGuardModel
 
 extension VPNConfig {
     /// Reads and validates the configuration from environment variables (README.md's Environment section).

@@ -5,7 +5,7 @@ import Musl
 #endif
 import SystemCalls
 import VPNLog
-import WireGuard
+import WireGuardModel
 
 /// Why the node's key could not be loaded or created.
 public enum KeyStoreError: Error, Equatable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import WireGuard
+import WireGuardModel
 
 /// One peer, from the `WG_PEER_<FIELD>` (unnamed) or `WG_PEER_<NAME>_<FIELD>` variables.
 public struct PeerConfig: Equatable, Sendable {

@@ -1,4 +1,4 @@
-import WireGuard
+import WireGuardModel
 
 /// Validates the variables of one peer, collecting problems.
 struct PeerParser {

@@ -1,6 +1,6 @@
 import DstackAgent
 import VPNLog
-import WireGuard
+import WireGuardModel
 
 /// The node's validated configuration, read from the environment by
 /// `VPNConfig.parse(environment:)` (README.md's Environment section is the contract).

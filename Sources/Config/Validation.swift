@@ -1,6 +1,6 @@
 import VPNLog
 import DstackAgent
-import WireGuard
+import WireGuardModel
 
 /// Parsers for single values. Each throws a reason that quotes the value (escaped and shortened
 /// by `Display`), except key parsers, which never quote what they were given.

@@ -1,4 +1,4 @@
-import WireGuard
+import WireGuardModel
 
 /// A WireGuard configuration in wg-quick's file format (`wg0.conf`): what `vpn-init render`
 /// prints and what is kept in the data volume. Only the keys vpn-init applies are modelled;

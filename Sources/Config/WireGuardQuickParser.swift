@@ -1,4 +1,4 @@
-import WireGuard
+import WireGuardModel
 
 extension WireGuardQuickConfig {
     /// Parses a wg-quick file as `wg-quick` and `wg` read it: `[Interface]` / `[Peer]` sections

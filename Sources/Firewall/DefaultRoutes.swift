@@ -1,3 +1,4 @@
+import FirewallRules
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -3,6 +3,7 @@ import DstackAgent
 import SystemCalls
 import VPNLog
 import WireGuard
+import WireGuardModel
 
 /// What boot has established before the tunnel comes up: the validated configuration and the
 /// node's private key.

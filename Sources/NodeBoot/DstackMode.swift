@@ -6,6 +6,7 @@ import DstackAgent
 import SystemCalls
 import VPNLog
 import WireGuard
+import WireGuardModel
 
 /// dstack mode (`VPN_KEY_SOURCE=dstack`): the node's identity comes from the dstack guest agent.
 public enum DstackMode {

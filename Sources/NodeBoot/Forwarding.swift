@@ -1,11 +1,13 @@
 import Config
 import Firewall
+import FirewallRules
 import Netlink
 import NetlinkSocket
 import Supervisor
 import SystemCalls
 import VPNLog
 import WireGuard
+import WireGuardModel
 
 /// Forwarding and NAT for the VPN (`WG_FORWARD`, `WG_MASQUERADE`): the forwarding sysctls, and
 /// vpn-init's own nftables table `inet vpn_init_<interface>`, which replaces the seed's

@@ -2,11 +2,13 @@
 import Glibc
 #endif
 import Firewall
+import FirewallRules
 import Netlink
 import NetlinkSocket
 import Supervisor
 import SystemCalls
 import WireGuard
+import WireGuardModel
 
 /// The kernel and file system as the boot sequence sees them: every netlink socket, sysctl, TUN
 /// device and runtime path it uses comes from here. `LinuxSystem` is the real one; the tests give

@@ -6,6 +6,7 @@ import DstackAgent
 import SystemCalls
 import VPNLog
 import WireGuard
+import WireGuardModel
 
 /// Loads each peer's public key (inline or from its `PUBLIC_KEY_FILE`) and preshared key.
 public enum PeerKeys {

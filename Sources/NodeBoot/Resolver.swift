@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import WireGuard
+import WireGuardModel
 
 /// Host-name resolution for peer endpoints (`getaddrinfo`, so /etc/hosts and Docker's DNS).
 enum Resolver {

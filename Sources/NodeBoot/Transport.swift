@@ -6,6 +6,7 @@ import Supervisor
 import SystemCalls
 import VPNLog
 import WireGuard
+import WireGuardModel
 
 /// WireGuard over TCP (Mullvad's udp-over-tcp framing), for the dstack gateway: `WG_TCP_LISTEN`
 /// runs a supervised `tcp2udp` in front of the local WireGuard port, and each peer with a

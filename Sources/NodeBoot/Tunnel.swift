@@ -8,6 +8,7 @@ import Supervisor
 import SystemCalls
 import VPNLog
 import WireGuard
+import WireGuardModel
 
 /// The WireGuard interface vpn-init runs: created at boot (kernel link, or wireguard-go as a
 /// supervised child), configured again whenever wireguard-go restarts, deleted at shutdown.

@@ -1,4 +1,5 @@
 import SystemCalls
+import WireGuardModel
 
 /// Which implementation runs a WireGuard interface (`vpn-init status` reports it).
 public enum WireGuardImplementation: String, Hashable, Sendable {

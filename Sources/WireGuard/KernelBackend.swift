@@ -6,6 +6,7 @@ import Musl
 import Netlink
 import NetlinkSocket
 import SystemCalls
+import WireGuardModel
 
 /// The kernel's WireGuard, driven over generic netlink like `wg`: the family id is looked up
 /// once (`CTRL_CMD_GETFAMILY` "wireguard"), then `WG_CMD_SET_DEVICE` requests (split when

@@ -6,6 +6,7 @@ import Musl
 import Netlink
 import NetlinkSocket
 import SystemCalls
+import WireGuardModel
 
 /// Links, addresses and routes over rtnetlink, the requests `ip link`, `ip addr replace` and
 /// `ip route replace` send. Errors read like

@@ -5,6 +5,7 @@ import Musl
 #endif
 import CSystemShims
 import SystemCalls
+import WireGuardModel
 
 /// The TUN device a userspace WireGuard runs on, created before the program starts so its link
 /// can be configured while the program is still starting.

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import SystemCalls
+import WireGuardModel
 
 /// wireguard-go, driven over its UAPI unix socket. Each call opens the socket, sends one
 /// request, reads the response up to its closing empty line, and closes it. Errors read like

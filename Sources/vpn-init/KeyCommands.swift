@@ -6,6 +6,7 @@ import Supervisor
 import NodeBoot
 import DstackAgent
 import WireGuard
+import WireGuardModel
 
 /// `vpn-init genkey` and `vpn-init pubkey`: the same contract as `wg genkey` / `wg pubkey`.
 enum KeyCommands {

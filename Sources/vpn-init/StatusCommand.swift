@@ -8,6 +8,7 @@ import DstackAgent
 import Netlink
 import SystemCalls
 import WireGuard
+import WireGuardModel
 
 /// `vpn-init status [--json]` and `vpn-init health [--max-handshake-age S]`: read the live
 /// interface (kernel through netlink, wireguard-go through its UAPI socket) from inside the

@@ -1,6 +1,7 @@
 import NodeBoot
 import VPNLog
 import WireGuard
+import WireGuardModel
 
 /// How `vpn-init status` prints a device: `wg show`-like text, or one JSON object (snake_case). Neither ever contains a private or preshared key.
 enum StatusFormat {

@@ -1,7 +1,7 @@
 @testable import Config
 import DstackAgent
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// A dstack-mode node: derived key, named node-a.
 let dstackNode = environment(["VPN_KEY_SOURCE": "dstack", "VPN_NODE_NAME": "node-a"])

@@ -1,6 +1,6 @@
 @testable import Config
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// The MTU rule (MTURule.swift) over every mix of peer kinds, with and without `WG_TCP_LISTEN`
 /// and `WG_MTU`, through the environment parser as boot reads it.

@@ -1,6 +1,6 @@
 @testable import Config
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// Peer B with the two required fields.
 let peerB = environment([

@@ -1,6 +1,6 @@
 @testable import Config
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// Random valid wg-quick configurations.
 extension SplitMix64 {

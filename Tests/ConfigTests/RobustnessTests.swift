@@ -1,6 +1,6 @@
 @testable import Config
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// Valid values for each variable, to build random good environments from.
 let goodValues: [String: [String]] = [

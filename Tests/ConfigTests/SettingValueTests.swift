@@ -1,7 +1,7 @@
 @testable import Config
 import Testing
 import VPNLog
-import WireGuard
+import WireGuardModel
 
 /// One value of one variable, on top of `minimalEnvironment` plus `extra`.
 struct ValueCase: Sendable, CustomTestStringConvertible {

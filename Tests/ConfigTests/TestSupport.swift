@@ -1,7 +1,7 @@
 @testable import Config
 import SeededRandom
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// The shared seeded generator, under the name these tests use.
 typealias SplitMix64 = SeededGenerator

@@ -1,7 +1,7 @@
 @testable import Config
 import Foundation
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// Rendered files fed to the real wireguard-tools (Debian's `wireguard-tools`, `wireguard-go`).
 @Suite(.serialized) struct WireGuardToolsTests {

@@ -1,8 +1,9 @@
 import Firewall
+import FirewallRules
 import Netlink
 import NetlinkTestSupport
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// The batches vpn-init sends, byte for byte against what `nft -f` sends for the same rules
 /// (Tests/Fixtures/nftables, captured by capture.sh; sequence numbers relative to the batch).

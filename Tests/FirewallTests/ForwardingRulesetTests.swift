@@ -1,6 +1,7 @@
 import Firewall
+import FirewallRules
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// Which chains and rules vpn-init's table gets for a configuration.
 @Suite struct ForwardingRulesetTests {

@@ -1,8 +1,9 @@
 import Firewall
+import FirewallRules
 import NetlinkTestSupport
 import SeededRandom
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// The rule layouts, run through a small model of the nf_tables register machine: a rule built
 /// for a network matches exactly the packets whose source that network contains.

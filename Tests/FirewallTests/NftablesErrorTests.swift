@@ -2,12 +2,13 @@
 import Glibc
 #endif
 import Firewall
+import FirewallRules
 import Netlink
 import NetlinkSocket
 import NetlinkTestSupport
 import SystemCalls
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// Committing batches against a fake kernel that answers like nf_tables: nothing for messages
 /// that succeed, an error per failed message with its sequence number, `NFT_MSG_NEWGEN` for

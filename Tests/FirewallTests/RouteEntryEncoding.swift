@@ -1,4 +1,5 @@
 import Firewall
+import FirewallRules
 import Netlink
 
 extension RouteEntry {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Firewall
+import FirewallRules
 import SystemCalls
 import Testing
 

@@ -2,7 +2,7 @@ import Glibc
 import Testing
 import SystemCalls
 @testable import Config
-import WireGuard
+import WireGuardModel
 
 /// A fresh directory under /tmp, removed by the caller with `removeTree`.
 private func temporaryDirectory() -> String {

@@ -2,7 +2,7 @@ import Netlink
 import NetlinkSocket
 import NetlinkTestSupport
 import SystemCalls
-import WireGuard
+import WireGuardModel
 
 /// A fake kernel with links and (optionally) WireGuard, behind two fake sockets: `route`
 /// (rtnetlink) and `generic` (generic netlink). It applies requests the way Linux does, message

@@ -6,6 +6,7 @@ import NetlinkTestSupport
 import NodeBoot
 import Testing
 import WireGuard
+import WireGuardModel
 
 /// The whole boot and teardown of a node (Boot.prepare, Boot.bringUp, the host's undo steps)
 /// against a fake kernel: the exact requests in order, undo in reverse, a failure at every step

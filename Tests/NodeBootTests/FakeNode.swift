@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Firewall
+import FirewallRules
 import Netlink
 import NetlinkSocket
 import NetlinkTestSupport
@@ -9,6 +10,7 @@ import NodeBoot
 import Supervisor
 import SystemCalls
 import WireGuard
+import WireGuardModel
 
 /// The system a node boots on in these tests: `FakeNetwork`'s links and WireGuard devices behind
 /// rtnetlink and generic netlink, nf_tables tables behind nfnetlink (a batch applies at its end,

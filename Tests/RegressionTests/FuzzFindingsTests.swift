@@ -2,7 +2,7 @@ import Config
 import Netlink
 import SystemCalls
 import Testing
-import WireGuard
+import WireGuardModel
 
 /// Inputs the fuzz targets (Fuzz/, docs/FUZZING.md) found to crash or to break a property, kept
 /// as unit tests. The same inputs are in Fuzz/regressions/TARGET/, which every fuzz run replays.

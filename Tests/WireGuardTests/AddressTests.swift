@@ -1,5 +1,5 @@
 import Testing
-@testable import WireGuard
+@testable import WireGuardModel
 
 @Suite struct AddressTests {
     @Test(arguments: [

@@ -2,6 +2,7 @@ import Netlink
 import NetlinkTestSupport
 import Testing
 import WireGuard
+import WireGuardModel
 
 /// WireGuard generic netlink against wireguard-tools' `wg` and a kernel with WireGuard
 /// (Debian's 6.1 kernel in a VM: Tests/Fixtures/wireguard/capture-vm.sh). The test keys are

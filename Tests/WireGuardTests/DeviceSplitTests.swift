@@ -5,6 +5,7 @@ import SeededRandom
 import SystemCalls
 import Testing
 import WireGuard
+import WireGuardModel
 
 /// Random configurations: seeded, so a failure repeats.
 enum RandomConfig {

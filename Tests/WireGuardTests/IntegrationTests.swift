@@ -7,6 +7,7 @@ import NetlinkSocket
 import SystemCalls
 import Testing
 import WireGuard
+import WireGuardModel
 
 /// Against the real kernel (rtnetlink) and a real wireguard-go, each test in a network
 /// namespace of its own with nothing but loopback: no packet can leave the machine.

@@ -1,5 +1,6 @@
 import Testing
 import WireGuard
+import WireGuardModel
 
 /// The one interface-name check, shared by configuration values, device configurations and links.
 @Suite struct InterfaceNameTests {

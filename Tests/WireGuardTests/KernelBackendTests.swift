@@ -5,6 +5,7 @@ import SeededRandom
 import SystemCalls
 import Testing
 import WireGuard
+import WireGuardModel
 
 /// `Links` and `KernelWireGuard` against the fake kernel.
 @Suite struct KernelBackendTests {

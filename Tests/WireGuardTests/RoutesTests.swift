@@ -1,5 +1,6 @@
 import Testing
 import WireGuard
+import WireGuardModel
 
 @Suite struct RoutesTests {
     static func networks(_ text: String) -> [IPNetwork] {

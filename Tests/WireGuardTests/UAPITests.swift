@@ -4,6 +4,7 @@ import Glibc
 import SystemCalls
 import Testing
 import WireGuard
+import WireGuardModel
 
 /// wireguard-go's text protocol: requests built and responses parsed.
 @Suite struct UAPITests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import WireGuard
+@testable import WireGuardModel
 
 private func bytes(hex: String) -> [UInt8] {
     WireGuardKey(hex: hex)!.bytes

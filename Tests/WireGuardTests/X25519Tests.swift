@@ -2,7 +2,7 @@ import Crypto
 import SeededRandom
 import Testing
 
-@testable import WireGuard
+@testable import WireGuardModel
 
 private func hex(_ text: String) -> [UInt8] {
     WireGuardKey(hex: text)!.bytes

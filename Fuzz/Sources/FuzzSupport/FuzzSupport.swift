@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CFuzzerDriver
-import WireGuard
+import WireGuardModel
 
 /// Runs libFuzzer (`LLVMFuzzerRunDriver`) with this process's arguments, calling `test` with each
 /// input, and exits with libFuzzer's status. A target's main.swift is one call:

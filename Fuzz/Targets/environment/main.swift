@@ -1,6 +1,6 @@
 import Config
 import FuzzSupport
-import WireGuard
+import WireGuardModel
 
 // VPNConfig.parse(environment:) on NAME=VALUE lines (the first definition of a name wins, as
 // with getenv). Properties:

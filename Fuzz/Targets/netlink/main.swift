@@ -6,6 +6,7 @@ import Netlink
 import NetlinkSocket
 import SystemCalls
 import WireGuard
+import WireGuardModel
 
 // The netlink reply path, from bytes a kernel (or anything else on the socket) could send.
 // Input: a mode byte, then datagrams, each a 2-byte little-endian length and its bytes.

@@ -1,6 +1,6 @@
 import FuzzSupport
 import SystemCalls
-import WireGuard
+import WireGuardModel
 
 // wireguard-go's UAPI responses (UAPI.parseGetResponse, UAPI.checkSetResponse) from any text.
 // Properties: a parsed device, written back the way wireguard-go writes a `get=1` response,

@@ -1,5 +1,5 @@
 import Netlink
-import WireGuard
+import WireGuardModel
 
 /// Rule building blocks, expressed as the expressions nft generates for the same text, so a
 /// table built here and one loaded with `nft -f` are byte for byte the same.

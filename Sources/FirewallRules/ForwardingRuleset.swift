@@ -1,4 +1,4 @@
-import WireGuard
+import WireGuardModel
 
 /// The table vpn-init owns, `inet vpn_init_<interface>`: a `forward` chain clamping the MSS of
 /// TCP SYNs in and out of the WireGuard interface to the route MTU (so a jumbo tunnel MTU never
