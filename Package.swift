@@ -43,10 +43,12 @@ let package = Package(
         // root and no kernel to build or test them.
         .target(name: "VPNLog"),
         .target(name: "Netlink"),
+        // The one `host:port` splitter (endpoints and udp2tcp's arguments).
+        .target(name: "HostPort"),
         // WireGuard's values: keys (X25519 by libsodium; generation reads getrandom), addresses,
         // endpoints, interface names, the device model and its UAPI and generic-netlink
         // encodings, the routes a device needs.
-        .target(name: "WireGuardModel", dependencies: ["SystemCalls", "CSystemShims", "Netlink", "CSodium"]),
+        .target(name: "WireGuardModel", dependencies: ["HostPort", "SystemCalls", "CSystemShims", "Netlink", "CSodium"]),
         // nf_tables batches and expressions, byte-identical to nft's, and vpn-init's ruleset.
         .target(name: "FirewallRules", dependencies: ["Netlink", "WireGuardModel"]),
         // The environment contract, the MTU rule, wg-quick rendering, the key store's rules
@@ -70,7 +72,7 @@ let package = Package(
         // The udp-over-tcp wire formats alone (framing, PROXY headers): NIOCore and nothing else.
         .target(name: "UDPOverTCPWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "UDPOverTCP", dependencies: [
-            "UDPOverTCPWire", "VPNLog", "SystemCalls", "CUDPOverTCP",
+            "UDPOverTCPWire", "HostPort", "VPNLog", "SystemCalls", "CUDPOverTCP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),

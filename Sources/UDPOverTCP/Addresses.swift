@@ -1,3 +1,4 @@
+import HostPort
 import NIOCore
 
 /// Why an address argument was refused.
@@ -27,23 +28,15 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws(AddressError) {
         let hostPart: Substring
         let portPart: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw AddressError("missing \"]\" in \"\(text)\"") }
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { throw AddressError("missing port in \"\(text)\"") }
-            portPart = rest.dropFirst()
-            guard hostPart.contains(":"), (try? SocketAddress(ipAddress: String(hostPart), port: 0)) != nil else {
-                throw AddressError("\"\(hostPart)\" in brackets is not an IPv6 address")
-            }
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { throw AddressError("missing port in \"\(text)\"") }
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-            if hostPart.contains(":") { throw AddressError("IPv6 address in \"\(text)\" must be in brackets, e.g. [::1]:5001") }
+        do {
+            (hostPart, portPart) = try HostPortSyntax.split(text) { $0.contains(":") && (try? SocketAddress(ipAddress: String($0), port: 0)) != nil }
+        } catch .missingPort where text.hasSuffix(":") {
+            // Mullvad's wording for an empty port.
+            throw AddressError("bad port \"\" in \"\(text)\"")
+        } catch {
+            throw AddressError(HostPortSyntax.message(error, in: text, example: "[::1]:5001"))
         }
-        guard !hostPart.isEmpty else { throw AddressError("missing host in \"\(text)\"") }
-        guard !portPart.isEmpty, portPart.count <= 5, portPart.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+        guard portPart.count <= 5, portPart.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             let port = Int(portPart), port <= 65535
         else { throw AddressError("bad port \"\(portPart)\" in \"\(text)\"") }
         self.host = String(hostPart)

@@ -1,3 +1,5 @@
+import HostPort
+
 /// A peer address: `host:port`, with an IPv6 host in brackets (`[fd00::1]:51820`).
 public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     /// A literal address or a name to resolve (a compose service name, a DNS name).
@@ -26,25 +28,11 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         let text = String(text)
         let hostPart: Substring
         let portPart: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw ParseError("missing \"]\" in \"\(text)\"") }
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { throw ParseError("missing port in \"\(text)\"") }
-            portPart = rest.dropFirst()
-            guard let address = IPAddress(hostPart), address.isV6 else {
-                throw ParseError("\"\(hostPart)\" in brackets is not an IPv6 address")
-            }
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { throw ParseError("missing port in \"\(text)\"") }
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-            if hostPart.contains(":") {
-                throw ParseError("IPv6 address in \"\(text)\" must be in brackets, e.g. [fd00::1]:51820")
-            }
+        do {
+            (hostPart, portPart) = try HostPortSyntax.split(text) { IPAddress($0)?.isV6 == true }
+        } catch {
+            throw ParseError(HostPortSyntax.message(error, in: text, example: "[fd00::1]:51820"))
         }
-        guard !hostPart.isEmpty else { throw ParseError("missing host in \"\(text)\"") }
-        guard !portPart.isEmpty else { throw ParseError("missing port in \"\(text)\"") }
         let port = try Endpoint.parsePort(portPart)
         guard port != 0 else { throw ParseError("port 0 is not allowed in \"\(text)\"") }
         if let address = IPAddress(hostPart) {
