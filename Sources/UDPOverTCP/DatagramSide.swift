@@ -43,7 +43,7 @@ final class DatagramSide: ChannelDuplexHandler {
     private var outgoing: ByteBuffer?
     /// Payloads passed through to the stream and not flushed yet.
     private var streamFlushPending = false
-    private var readHeld = false
+    private var gate = ReadGate()
     private var flushPending = false
     /// Deliveries since the last flush. Backpressure counts bytes, so a burst of empty frames
     /// would otherwise queue without bound within one read cycle.
@@ -203,18 +203,12 @@ final class DatagramSide: ChannelDuplexHandler {
     // MARK: backpressure
 
     func read(context: ChannelHandlerContext) {
-        if let stream, !stream.isWritable {
-            readHeld = true
-        } else {
-            context.read()
-        }
+        gate.read(context, peerWritable: stream?.isWritable ?? true)
     }
 
     /// The stream's write buffer drained: read UDP again.
     func resumeReads() {
-        guard readHeld, stream?.isWritable ?? true, let context else { return }
-        readHeld = false
-        context.read()
+        gate.resume(context, peerWritable: stream?.isWritable ?? true)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -31,7 +31,7 @@ final class StreamSide: ChannelDuplexHandler {
     private var isActive = false
     private let establishTimeout: TimeAmount?
     private var context: ChannelHandlerContext?
-    private var readHeld = false
+    private var gate = ReadGate()
     private var closeReason: String?
     private var establishTimer: Scheduled<Void>?
     private(set) var isEstablished = false
@@ -160,18 +160,12 @@ final class StreamSide: ChannelDuplexHandler {
     // MARK: backpressure
 
     func read(context: ChannelHandlerContext) {
-        if let datagram, !datagram.isWritable {
-            readHeld = true
-        } else {
-            context.read()
-        }
+        gate.read(context, peerWritable: datagram?.isWritable ?? true)
     }
 
     /// The UDP socket's send queue drained: read the stream again.
     func resumeReads() {
-        guard readHeld, datagram?.isWritable ?? true, let context else { return }
-        readHeld = false
-        context.read()
+        gate.resume(context, peerWritable: datagram?.isWritable ?? true)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
