@@ -108,8 +108,8 @@ let package = Package(
         ]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor", "SeededRandom"]),
         .testTarget(name: "NodeBootTests", dependencies: [
-            "NodeBoot", "Config", "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "Supervisor", "SystemCalls",
-            "VPNLog", "WireGuard",
+            "NodeBoot", "Config", "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "Supervisor",
+            "SystemCalls", "VPNLog", "WireGuard",
         ]),
         .testTarget(name: "UDPOverTCPTests", dependencies: [
             "UDPOverTCP", "SeededRandom",
