@@ -128,8 +128,8 @@ let package = Package(
         ]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor", "SeededRandom"]),
         .testTarget(name: "NodeBootTests", dependencies: [
-            "NodeBoot", "Config", "FirewallRules", "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "Supervisor",
-            "SystemCalls", "VPNLog", "WireGuardModel", "WireGuard",
+            "NodeBoot", "Config", "FirewallRules", "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom",
+            "Supervisor", "SystemCalls", "VPNLog", "WireGuardModel", "WireGuard",
         ]),
         .testTarget(name: "UDPOverTCPTests", dependencies: [
             "UDPOverTCP", "SeededRandom",
