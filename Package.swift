@@ -132,7 +132,7 @@ let package = Package(
             "Supervisor", "SystemCalls", "VPNLog", "WireGuardModel", "WireGuard",
         ]),
         .testTarget(name: "UDPOverTCPTests", dependencies: [
-            "UDPOverTCP", "SeededRandom",
+            "UDPOverTCP", "UDPOverTCPWire", "HostPort", "SeededRandom",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),

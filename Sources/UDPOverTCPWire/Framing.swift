@@ -120,9 +120,8 @@ public final class FrameSplitter: ChannelInboundHandler {
                 context.fireChannelRead(Self.wrapInboundOut(payload))
             }
             if buffer.readableBytes > 0 {
-                // Room for the whole frame once its length is known, so it never grows.
                 let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt16.self).map(Int.init) ?? 0
-                var frame = ByteBufferAllocator().buffer(capacity: Framing.headerLength + length)
+                var frame = ByteBufferAllocator().buffer(capacity: Self.capacity(forFrameOf: length, holding: buffer.readableBytes))
                 frame.writeBuffer(&buffer)
                 gathering = frame
             }
@@ -131,6 +130,15 @@ public final class FrameSplitter: ChannelInboundHandler {
             gathering = nil
             context.fireErrorCaught(error)
         }
+    }
+
+    /// The room to give a frame of `length` payload bytes of which `received` bytes (header
+    /// included) are here: the whole frame once an eighth of it has arrived, so a real frame is
+    /// gathered without growing; until then only what arrived, so a connection that sends a
+    /// header announcing 64 KiB and stops holds a few bytes, not 64 KiB.
+    static func capacity(forFrameOf length: Int, holding received: Int) -> Int {
+        let whole = Framing.headerLength + length
+        return received >= whole / 8 ? whole : max(received, 64)
     }
 
     /// Moves bytes of `buffer` into the frame being gathered; returns its payload once complete.
@@ -145,6 +153,10 @@ public final class FrameSplitter: ChannelInboundHandler {
         }
         guard length <= maximumPayload else { throw FrameError.tooLong(length: length, maximum: maximumPayload) }
         let missing = Framing.headerLength + length - frame.readableBytes
+        let whole = Framing.headerLength + length
+        if frame.capacity < whole, Self.capacity(forFrameOf: length, holding: frame.readableBytes + buffer.readableBytes) == whole {
+            frame.reserveCapacity(whole)
+        }
         if var part = buffer.readSlice(length: min(missing, buffer.readableBytes)) {
             frame.writeBuffer(&part)
         }

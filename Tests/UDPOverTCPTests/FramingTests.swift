@@ -3,6 +3,7 @@ import NIOEmbedded
 import SeededRandom
 import Testing
 import UDPOverTCP
+@testable import UDPOverTCPWire
 
 private func randomPayloads(count: Int, maximumLength: Int, using random: inout SeededGenerator) -> [[UInt8]] {
     (0..<count).map { _ in
@@ -163,5 +164,33 @@ struct FramingTests {
     func maximumPayload() throws {
         #expect(Framing.maximumPayload(for: try SocketAddress(ipAddress: "127.0.0.1", port: 1)) == 65_507)
         #expect(Framing.maximumPayload(for: try SocketAddress(ipAddress: "::1", port: 1)) == 65_527)
+    }
+}
+
+/// The room FrameSplitter gives a frame that spans reads: the whole frame only once an eighth of
+/// it has arrived, so a header announcing 64 KiB followed by silence holds a few bytes.
+@Suite struct FrameSplitterCapacityTests {
+    @Test(arguments: [
+        (65_000, 3, 64), (65_000, 5_000, 5_000), (65_000, 8_124, 8_124), (65_000, 8_125, 65_002),
+        (1_400, 2, 64), (1_400, 174, 174), (1_400, 175, 1_402), (100, 2, 64), (100, 13, 102),
+    ])
+    func capacity(_ length: Int, _ received: Int, _ expected: Int) {
+        #expect(FrameSplitter.capacity(forFrameOf: length, holding: received) == expected)
+    }
+
+    /// A frame whose first read held only its header and a byte is still delivered whole.
+    @Test func aFrameStartedSmallGrowsToItsSize() throws {
+        let channel = EmbeddedChannel(handler: FrameSplitter(maximumPayload: 65_507))
+        let payload = (0..<40_000).map { UInt8(truncatingIfNeeded: $0) }
+        var frame = ByteBuffer()
+        frame.writeInteger(UInt16(payload.count))
+        frame.writeBytes(payload)
+        for cut in [3, 5_000, 20_000, frame.readableBytes] {
+            let part = frame.readSlice(length: cut - (40_002 - frame.readableBytes))!
+            try channel.writeInbound(part)
+        }
+        let received = try #require(try channel.readInbound(as: ByteBuffer.self))
+        #expect(Array(received.readableBytesView) == payload)
+        _ = try channel.finish()
     }
 }
