@@ -86,7 +86,7 @@ public final class Tunnel {
         Log.info("interface MTU", ("interface", name), ("mtu", mtu.mtu), ("reason", mtu.reason))
         if userspace { try tunnel.startUserspace(supervisor, system: system) }
         // wireguard-go is still starting: its configuration waits in its socket's backlog while
-        // the link, the helpers and (in InitMode) the firewall are set up; finishBringUp waits.
+        // the link, the helpers and (in Boot.bringUp) the firewall are set up; finishBringUp waits.
         do { tunnel.pendingConfiguration = try tunnel.beginConfigure() } catch { throw tunnel.failure(error) }
         tunnel.transports = try Transport.start(config, loopback: loopback, supervisor: supervisor) { [weak tunnel] index in
             tunnel?.sendNow(toPeer: index)
