@@ -8,15 +8,19 @@ public struct ConfigProblem: Equatable, Sendable, CustomStringConvertible {
     public var variable: String
     /// Why, in words that follow the variable's name.
     public var reason: String
+    /// Where the variable was set when not in the environment: `FILE:LINE` of `WG_PEERS_FILE`.
+    public var location: String?
 
     /// A problem; anything in `reason` that looks like key material is replaced by `<redacted>`.
-    public init(variable: String, reason: String) {
+    public init(variable: String, reason: String, location: String? = nil) {
         self.variable = variable
         self.reason = Display.redactingKeys(reason)
+        self.location = location
     }
 
     public var description: String {
-        "\(Display.name(Display.redactingKeys(variable))): \(Display.escaped(Display.redactingKeys(reason)))"
+        let place = location.map { "\(Display.escaped($0)): " } ?? ""
+        return place + "\(Display.name(Display.redactingKeys(variable))): \(Display.escaped(Display.redactingKeys(reason)))"
     }
 }
 

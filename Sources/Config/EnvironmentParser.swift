@@ -17,9 +17,12 @@ extension VPNConfig {
     /// - Values with control characters or over 64 KiB are refused before anything else.
     /// - Key values (`WG_PRIVATE_KEY`, `*_PUBLIC_KEY`) are never quoted in a problem.
     public static func parse(environment: [String: String]) throws(ConfigErrors) -> VPNConfig {
-        var parser = EnvironmentParser(environment: environment)
-        let config = parser.parse()
-        guard parser.problems.isEmpty, let config else { throw ConfigErrors(problems: parser.problems) }
+        let (config, problems) = parseWithPeersFile(environment: environment) { environment in
+            var parser = EnvironmentParser(environment: environment)
+            let config = parser.parse()
+            return (config, parser.problems)
+        }
+        guard problems.isEmpty, let config else { throw ConfigErrors(problems: problems) }
         return config
     }
 }
@@ -94,6 +97,7 @@ struct EnvironmentParser {
         let inlineKey = optional(.privateKey, Value.key)
         ownPublicKey = (inlineKey ?? nil)?.publicKey()
         let publicKeyExport = optional(.publicKeyExport, Value.filePath)
+        let peersFile = optional(.peersFile, Value.filePath)
         let minimumMTU = (addresses ?? []).contains { $0.address.isV6 } ? 1280 : 576
         let mtu = optional(.mtu) { (text: String) throws(ParseError) -> Int in
             do throws(ParseError) {
@@ -137,7 +141,7 @@ struct EnvironmentParser {
               let inlineKey, let publicKeyExport, let mtu, let fwmark, let forward, let masquerade,
               let implementation, let userspaceBinary, let tcpListen, let peerKeyWait,
               let shutdownGrace, let logLevel, let nodeName, let keySource, let agentEndpoint, let lifetime,
-              !addresses.isEmpty else { return nil }
+              let peersFile, !addresses.isEmpty else { return nil }
         let privateKey: PrivateKeySource = if keySource == .dstack, let nodeName {
             .dstack(nodeName: nodeName)
         } else if let inlineKey {
@@ -151,7 +155,8 @@ struct EnvironmentParser {
             mtu: mtu, fwmark: fwmark, forward: forward, masquerade: masquerade,
             implementation: implementation, userspaceBinary: userspaceBinary, tcpListen: tcpListen,
             peerKeyWait: peerKeyWait, shutdownGrace: shutdownGrace, logLevel: logLevel,
-            nodeName: nodeName, keySource: keySource, agentEndpoint: agentEndpoint, gatewayConnectionLifetime: lifetime
+            nodeName: nodeName, keySource: keySource, agentEndpoint: agentEndpoint, gatewayConnectionLifetime: lifetime,
+            peersFile: peersFile
         )
     }
 

@@ -47,6 +47,8 @@ public struct VPNConfig: Equatable, Sendable {
     public var agentEndpoint: AgentEndpoint?
     /// `VPN_GATEWAY_CONNECTION_LIFETIME` in seconds (0: connections are never replaced).
     public var gatewayConnectionLifetime: Int
+    /// `WG_PEERS_FILE`: more peers, from a file (their variables are in `peers`).
+    public var peersFile: String?
 
     /// The default of `VPN_GATEWAY_CONNECTION_LIFETIME`: 4.5 h, half an hour before the gateway
     /// cuts every connection at 5 h.
@@ -78,7 +80,8 @@ public struct VPNConfig: Equatable, Sendable {
         nodeName: String? = nil,
         keySource: KeySource = .file,
         agentEndpoint: AgentEndpoint? = nil,
-        gatewayConnectionLifetime: Int = Self.defaultGatewayConnectionLifetime
+        gatewayConnectionLifetime: Int = Self.defaultGatewayConnectionLifetime,
+        peersFile: String? = nil
     ) {
         self.dataDirectory = dataDirectory
         self.interfaceName = interfaceName
@@ -101,6 +104,7 @@ public struct VPNConfig: Equatable, Sendable {
         self.keySource = keySource
         self.agentEndpoint = agentEndpoint
         self.gatewayConnectionLifetime = gatewayConnectionLifetime
+        self.peersFile = peersFile
     }
 
     /// The variable of an inline private key (`WG_PRIVATE_KEY`), which vpn-init erases from its

@@ -21,6 +21,7 @@ enum Setting: String, CaseIterable {
     case keySource = "VPN_KEY_SOURCE"
     case agentEndpoint = "DSTACK_SIMULATOR_ENDPOINT"
     case gatewayConnectionLifetime = "VPN_GATEWAY_CONNECTION_LIFETIME"
+    case peersFile = "WG_PEERS_FILE"
 }
 
 /// What an environment variable's name means to vpn-init.
