@@ -39,9 +39,6 @@ public struct MTUChoice: Equatable, Sendable, CustomStringConvertible {
         case udpEndpoint
         /// No endpoint, and no `WG_TCP_LISTEN`: it can only arrive over UDP.
         case arrivesOverUDP
-
-        /// Whether this path may carry WireGuard over UDP on a network.
-        public var mayUseNetworkUDP: Bool { self == .udpEndpoint || self == .arrivesOverUDP }
     }
 
     /// The path of `peer` on a node that does (`listensOnTCP`) or does not run tcp2udp.

@@ -145,7 +145,7 @@ import WireGuardModel
         withExtendedLifetime(tunnel) {}
     }
 
-    /// The MTU rule reaches the link: a peer dialed over TCP alone gives the jumbo MTU.
+    /// The configured MTU (`WG_MTU`, which the MTU rule lets win) reaches the kernel link.
     @Test func theChosenMTUIsSet() throws {
         let node = FakeNode()
         let host = FakeHost()

@@ -8,6 +8,7 @@ import NetlinkSocket
 import NetlinkTestSupport
 import NodeBoot
 import Supervisor
+import Synchronization
 import SystemCalls
 import WireGuard
 import WireGuardModel
@@ -192,11 +193,10 @@ final class FakeHost: BootHost {
 /// wireguard-go's side of the UAPI socket vpn-init hands it: accepts connections on the
 /// listening descriptor and answers every `set=1` request with `errno=0`, on a thread of its own
 /// (vpn-init waits for the answer), keeping each request's text.
-final class FakeWireGuardGo: @unchecked Sendable {
-    private let lock = NSLockLike()
-    private var received: [String] = []
+final class FakeWireGuardGo: Sendable {
+    private let received = Mutex<[String]>([])
 
-    var requests: [String] { lock.withLock { received } }
+    var requests: [String] { received.withLock { $0 } }
 
     /// Serves `descriptor` (a listening Unix socket) until it is closed or a second connection
     /// has been answered.
@@ -214,23 +214,11 @@ final class FakeWireGuardGo: @unchecked Sendable {
                 guard count > 0 else { return }
                 text += buffer[0..<count]
             }
-            lock.withLock { received.append(String(decoding: text, as: UTF8.self)) }
+            received.withLock { $0.append(String(decoding: text, as: UTF8.self)) }
             let answer = Array("errno=0\n\n".utf8)
             _ = answer.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
         }
         thread.start()
-    }
-}
-
-/// A pthread mutex, for the fake wireguard-go's thread.
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
     }
 }
 
