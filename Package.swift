@@ -42,6 +42,8 @@ let package = Package(
         // Pure libraries: values, parsers and encodings; no descriptor, no global state, so no
         // root and no kernel to build or test them.
         .target(name: "VPNLog"),
+        // Netlink messages and attributes; the framing of rtnetlink, generic netlink and nfnetlink;
+        // the kernel numbers this project uses, in one file.
         .target(name: "Netlink"),
         // The one `host:port` splitter (endpoints and udp2tcp's arguments).
         .target(name: "HostPort"),

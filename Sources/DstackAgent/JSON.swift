@@ -98,14 +98,9 @@ private struct JSONParser {
     }
 
     mutating func object(depth: Int) throws(JSONError) -> JSONValue {
-        index += 1
         var members: [String: JSONValue] = [:]
-        skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
-        while true {
+        guard !open(list: "}") else { return .object(members) }
+        repeat {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
             let name = try string()
@@ -115,24 +110,28 @@ private struct JSONParser {
             // A repeated name: the last one wins, as in most parsers (the SDK's among them).
             members[name] = try value(depth: depth + 1)
             skipSpace()
-            if try endOf(list: "}") { return .object(members) }
-        }
+        } while try !endOf(list: "}")
+        return .object(members)
     }
 
     mutating func array(depth: Int) throws(JSONError) -> JSONValue {
-        index += 1
         var elements: [JSONValue] = []
-        skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(elements)
-        }
-        while true {
+        guard !open(list: "]") else { return .array(elements) }
+        repeat {
             skipSpace()
             elements.append(try value(depth: depth + 1))
             skipSpace()
-            if try endOf(list: "]") { return .array(elements) }
-        }
+        } while try !endOf(list: "]")
+        return .array(elements)
+    }
+
+    /// Past the opening bracket: true when the list is empty (its closing bracket read too).
+    mutating func open(list closing: Unicode.Scalar) -> Bool {
+        index += 1
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: closing) else { return false }
+        index += 1
+        return true
     }
 
     /// After a member or element: `,` (more follow) or the closing bracket (true).

@@ -99,11 +99,6 @@ public final class DefaultRoutes {
         self.connection = connection
     }
 
-    /// Over a new `NETLINK_ROUTE` socket.
-    public convenience init() throws(SystemCallError) {
-        self.init(connection: NetlinkConnection(transport: try MnlSocket(.route)))
-    }
-
     /// The names of the interfaces the default route of `family` (`AF_INET`, `AF_INET6`) goes
     /// out of; empty when there is none.
     public func interfaceNames(family: UInt8) throws(SystemCallError) -> [String] {

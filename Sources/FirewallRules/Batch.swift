@@ -12,12 +12,6 @@ public struct NftablesBatch: Hashable, Sendable {
         public var operation: String
         /// The object, e.g. `vpn_init_wg0/postrouting`.
         public var object: String
-
-        public init(message: NetlinkMessage, operation: String, object: String) {
-            self.message = message
-            self.operation = operation
-            self.object = object
-        }
     }
 
     /// What the batch as a whole is about (its begin and end messages' object).

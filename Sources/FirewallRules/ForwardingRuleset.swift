@@ -1,3 +1,4 @@
+import Netlink
 import WireGuardModel
 
 /// The table vpn-init owns, `inet vpn_init_<interface>`: a `forward` chain clamping the MSS of

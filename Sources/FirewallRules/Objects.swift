@@ -59,23 +59,6 @@ public struct NftablesHook: Hashable, Sendable {
     public static let natPostrouting = NftablesHook(type: "nat", hook: .postrouting, priority: 100)
 }
 
-/// Netfilter hooks of the IPv4/IPv6/inet families (`NF_INET_*` in linux/netfilter.h).
-public struct NetfilterHook: RawRepresentable, Hashable, Sendable {
-    public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
-
-    /// `NF_INET_PRE_ROUTING`.
-    public static let prerouting = NetfilterHook(rawValue: 0)
-    /// `NF_INET_LOCAL_IN`.
-    public static let input = NetfilterHook(rawValue: 1)
-    /// `NF_INET_FORWARD`: packets routed through this host.
-    public static let forward = NetfilterHook(rawValue: 2)
-    /// `NF_INET_LOCAL_OUT`.
-    public static let output = NetfilterHook(rawValue: 3)
-    /// `NF_INET_POST_ROUTING`: every packet leaving, where source NAT happens.
-    public static let postrouting = NetfilterHook(rawValue: 4)
-}
-
 /// A rule: expressions run in order; the rule applies when none of its comparisons fails.
 public struct NftablesRule: Hashable, Sendable {
     public var expressions: [NftablesExpression]

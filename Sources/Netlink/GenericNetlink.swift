@@ -70,32 +70,3 @@ public struct GenericNetlinkFamily: Hashable, Sendable {
         self.version = version
     }
 }
-
-/// Commands of the generic netlink controller (`CTRL_CMD_*`).
-public struct ControllerCommand: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    /// `CTRL_CMD_NEWFAMILY`: the controller's answer describing a family.
-    public static let newFamily = ControllerCommand(rawValue: 1)
-    /// `CTRL_CMD_GETFAMILY`: look a family up.
-    public static let getFamily = ControllerCommand(rawValue: 3)
-
-    public var description: String {
-        switch self {
-        case .newFamily: "CTRL_CMD_NEWFAMILY"
-        case .getFamily: "CTRL_CMD_GETFAMILY"
-        default: "CTRL_CMD \(rawValue)"
-        }
-    }
-}
-
-/// Attributes of the generic netlink controller (`CTRL_ATTR_*`).
-public enum ControllerAttribute {
-    /// `CTRL_ATTR_FAMILY_ID` (u16).
-    public static let familyID: UInt16 = 1
-    /// `CTRL_ATTR_FAMILY_NAME` (string).
-    public static let familyName: UInt16 = 2
-    /// `CTRL_ATTR_VERSION` (u32).
-    public static let version: UInt16 = 3
-}

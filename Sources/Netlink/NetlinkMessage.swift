@@ -1,35 +1,3 @@
-/// Netlink message flags (`NLM_F_*` in linux/netlink.h). Some bits mean different things for
-/// requests that get, create or delete, and for acknowledgements.
-public struct NetlinkFlags: OptionSet, Hashable, Sendable {
-    public let rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
-
-    /// `NLM_F_REQUEST`: the message is a request.
-    public static let request = NetlinkFlags(rawValue: 0x01)
-    /// `NLM_F_MULTI`: part of a multipart reply, ended by `NLMSG_DONE`.
-    public static let multipart = NetlinkFlags(rawValue: 0x02)
-    /// `NLM_F_ACK`: the sender wants an acknowledgement.
-    public static let acknowledge = NetlinkFlags(rawValue: 0x04)
-    /// `NLM_F_ECHO`: echo this request back.
-    public static let echo = NetlinkFlags(rawValue: 0x08)
-    /// `NLM_F_DUMP_INTR`: the dump was interrupted by a change and may be inconsistent.
-    public static let dumpInterrupted = NetlinkFlags(rawValue: 0x10)
-
-    /// `NLM_F_ROOT | NLM_F_MATCH` (`NLM_F_DUMP`): return every object (get requests).
-    public static let dump = NetlinkFlags(rawValue: 0x300)
-
-    /// `NLM_F_REPLACE`: replace an existing object (new requests).
-    public static let replace = NetlinkFlags(rawValue: 0x100)
-    /// `NLM_F_EXCL`: fail if the object exists (new requests).
-    public static let exclusive = NetlinkFlags(rawValue: 0x200)
-    /// `NLM_F_CREATE`: create the object if it does not exist (new requests).
-    public static let create = NetlinkFlags(rawValue: 0x400)
-
-    /// `NLM_F_CAPPED`: the acknowledgement echoes only the request's header (acks).
-    public static let capped = NetlinkFlags(rawValue: 0x100)
-    /// `NLM_F_ACK_TLVS`: the acknowledgement carries extended-ACK attributes (acks).
-    public static let acknowledgementAttributes = NetlinkFlags(rawValue: 0x200)
-}
 
 /// Rounds a length up to netlink's 4-byte alignment (`NLMSG_ALIGN`, `NLA_ALIGN`).
 @inline(__always)

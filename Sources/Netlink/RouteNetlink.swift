@@ -2,65 +2,6 @@
 /// addresses and routes, laid out exactly as iproute2's `ip` sends them. Addresses are raw
 /// network-order bytes (4 or 16) so this layer needs no address type.
 public enum RouteNetlink {
-    /// `AF_INET`.
-    public static let familyIPv4: UInt8 = 2
-    /// `AF_INET6`.
-    public static let familyIPv6: UInt8 = 10
-    /// `IFF_UP`: the administrative up flag of `ifi_flags`.
-    public static let interfaceUp: UInt32 = 0x1
-    /// `IFF_LOWER_UP`: the carrier is on.
-    public static let interfaceLowerUp: UInt32 = 0x10000
-    /// `RT_TABLE_MAIN`.
-    public static let mainTable: UInt8 = 254
-    /// `RTPROT_BOOT`: what `ip route add` marks its routes with.
-    public static let protocolBoot: UInt8 = 3
-    /// `RT_SCOPE_UNIVERSE`.
-    public static let scopeUniverse: UInt8 = 0
-    /// `RT_SCOPE_LINK`: a destination directly on the link.
-    public static let scopeLink: UInt8 = 253
-    /// `RTN_UNICAST`.
-    public static let routeUnicast: UInt8 = 1
-
-    /// Link attributes (`IFLA_*`).
-    public enum LinkAttribute {
-        /// `IFLA_ADDRESS`: the hardware address.
-        public static let address: UInt16 = 1
-        /// `IFLA_IFNAME`.
-        public static let name: UInt16 = 3
-        /// `IFLA_MTU`.
-        public static let mtu: UInt16 = 4
-        /// `IFLA_OPERSTATE`.
-        public static let operationalState: UInt16 = 16
-        /// `IFLA_LINKINFO` (nested).
-        public static let linkInfo: UInt16 = 18
-        /// `IFLA_EXT_MASK`: what a get request wants (`RTEXT_FILTER_*`).
-        public static let extendedMask: UInt16 = 29
-        /// `IFLA_INFO_KIND`, inside `IFLA_LINKINFO`.
-        public static let infoKind: UInt16 = 1
-    }
-
-    /// Address attributes (`IFA_*`).
-    public enum AddressAttribute {
-        /// `IFA_ADDRESS`: the peer address (the local one on non-point-to-point links).
-        public static let address: UInt16 = 1
-        /// `IFA_LOCAL`: the local address.
-        public static let local: UInt16 = 2
-    }
-
-    /// Route attributes (`RTA_*`).
-    public enum RouteAttribute {
-        /// `RTA_DST`.
-        public static let destination: UInt16 = 1
-        /// `RTA_OIF`: the output interface index.
-        public static let outputInterface: UInt16 = 4
-        /// `RTA_PRIORITY`: the metric; lower wins.
-        public static let priority: UInt16 = 6
-        /// `RTA_MULTIPATH`: a list of `struct rtnexthop`.
-        public static let multipath: UInt16 = 9
-        /// `RTA_TABLE`: a table id above 255.
-        public static let table: UInt16 = 15
-    }
-
     /// `RTM_NEWLINK` creating a link of `kind` (e.g. `wireguard`) named `name`; fails with
     /// `EEXIST` if it exists and `EOPNOTSUPP` if the kernel lacks the kind.
     public static func newLink(name: String, kind: String) -> NetlinkMessage {

@@ -152,7 +152,7 @@ enum Transport {
             address.sin_port = port.bigEndian
             address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
             _ = try valueOrErrno("bind", object) {
-                withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                bindAddress(fd, address)
             }
             return fd
         } catch {
@@ -194,16 +194,19 @@ enum Transport {
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = listen.port.bigEndian
             withUnsafeMutableBytes(of: &address.sin6_addr) { $0.copyBytes(from: bytes) }
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            return bindAddress(fd, address)
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = listen.port.bigEndian
         withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyBytes(from: bytes) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        return bindAddress(fd, address)
+    }
+
+    /// `bind(2)` to a `sockaddr_in` or `sockaddr_in6`.
+    private static func bindAddress<Address>(_ fd: Int32, _ address: Address) -> Int32 {
+        withUnsafeBytes(of: address) {
+            Glibc.bind(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(MemoryLayout<Address>.size))
         }
     }
 
@@ -233,7 +236,7 @@ enum Transport {
         address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = try valueOrErrno("bind", "127.0.0.1:0") {
-            withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            bindAddress(fd, address)
         }
         _ = try valueOrErrno("getsockname") {
             withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }

@@ -52,26 +52,32 @@ enum RawSockets {
         return descriptor
     }
 
-    /// The address an inherited UDP socket is bound to; throws when it is no bound UDP socket.
-    static func boundAddress(ofUDP descriptor: CInt) throws -> SocketAddress {
+    /// An inherited socket's type (`SOCK_DGRAM`, `SOCK_STREAM`) and the IP address it is bound to
+    /// (nil when it has no IPv4 or IPv6 address); `what` names it in the error.
+    static func typeAndAddress(of descriptor: CInt, what: String) throws -> (type: CInt, address: SocketAddress?) {
         var type: CInt = 0
         var typeLength = socklen_t(MemoryLayout<CInt>.size)
         guard getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &typeLength) == 0 else {
-            throw IOError(errnoCode: errno, reason: "getsockopt")
+            throw IOError(errnoCode: errno, reason: what)
         }
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let named = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
-        guard named == 0 else { throw IOError(errnoCode: errno, reason: "getsockname") }
-        guard type == CInt(SOCK_DGRAM.rawValue) else { throw IOError(errnoCode: EPROTOTYPE, reason: "not a UDP socket") }
-        let address: SocketAddress
+        guard named == 0 else { throw IOError(errnoCode: errno, reason: "\(what): getsockname") }
         switch CInt(storage.ss_family) {
-        case AF_INET: address = withUnsafeBytes(of: storage) { SocketAddress($0.load(as: sockaddr_in.self)) }
-        case AF_INET6: address = withUnsafeBytes(of: storage) { SocketAddress($0.load(as: sockaddr_in6.self)) }
-        default: throw IOError(errnoCode: EAFNOSUPPORT, reason: "not an IP socket")
+        case AF_INET: return (type, withUnsafeBytes(of: storage) { SocketAddress($0.load(as: sockaddr_in.self)) })
+        case AF_INET6: return (type, withUnsafeBytes(of: storage) { SocketAddress($0.load(as: sockaddr_in6.self)) })
+        default: return (type, nil)
         }
+    }
+
+    /// The address an inherited UDP socket is bound to; throws when it is no bound UDP socket.
+    static func boundAddress(ofUDP descriptor: CInt) throws -> SocketAddress {
+        let (type, address) = try typeAndAddress(of: descriptor, what: "getsockopt")
+        guard type == CInt(SOCK_DGRAM.rawValue) else { throw IOError(errnoCode: EPROTOTYPE, reason: "not a UDP socket") }
+        guard let address else { throw IOError(errnoCode: EAFNOSUPPORT, reason: "not an IP socket") }
         guard address.port != 0 else { throw IOError(errnoCode: EINVAL, reason: "not bound to a port") }
         return address
     }

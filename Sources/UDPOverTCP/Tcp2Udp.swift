@@ -98,18 +98,8 @@ public enum Tcp2Udp {
 
     /// Refuses a `--tcp-listen-fd` that is not an open TCP socket bound to an address.
     private static func checkStreamSocket(_ descriptor: CInt) throws {
-        var type: CInt = 0
-        var length = socklen_t(MemoryLayout<CInt>.size)
-        guard getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &length) == 0 else {
-            throw IOError(errnoCode: errno, reason: "--tcp-listen-fd \(descriptor)")
-        }
-        var address = sockaddr_storage()
-        var addressLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &addressLength) }
-        }
-        let family = CInt(address.ss_family)
-        guard type == CInt(SOCK_STREAM.rawValue), named == 0, family == AF_INET || family == AF_INET6 else {
+        let (type, address) = try RawSockets.typeAndAddress(of: descriptor, what: "--tcp-listen-fd \(descriptor)")
+        guard type == CInt(SOCK_STREAM.rawValue), address != nil else {
             throw IOError(errnoCode: ENOTSOCK, reason: "--tcp-listen-fd \(descriptor): not a TCP socket")
         }
     }

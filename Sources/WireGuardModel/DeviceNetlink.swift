@@ -16,47 +16,10 @@ public enum WireGuardNetlink {
     /// The largest message `wg` builds (libmnl's `MNL_SOCKET_BUFFER_SIZE` on 4 KiB pages).
     public static let defaultMessageLimit = 4096
 
-    /// `WGDEVICE_A_*`.
-    public enum DeviceAttribute {
-        public static let interfaceIndex: UInt16 = 1
-        public static let interfaceName: UInt16 = 2
-        public static let privateKey: UInt16 = 3
-        public static let publicKey: UInt16 = 4
-        public static let flags: UInt16 = 5
-        public static let listenPort: UInt16 = 6
-        public static let fwmark: UInt16 = 7
-        public static let peers: UInt16 = 8
-    }
-
-    /// `WGPEER_A_*`.
-    public enum PeerAttribute {
-        public static let publicKey: UInt16 = 1
-        public static let presharedKey: UInt16 = 2
-        public static let flags: UInt16 = 3
-        public static let endpoint: UInt16 = 4
-        public static let persistentKeepaliveInterval: UInt16 = 5
-        public static let lastHandshakeTime: UInt16 = 6
-        public static let rxBytes: UInt16 = 7
-        public static let txBytes: UInt16 = 8
-        public static let allowedIPs: UInt16 = 9
-        public static let protocolVersion: UInt16 = 10
-    }
-
-    /// `WGALLOWEDIP_A_*`.
-    public enum AllowedIPAttribute {
-        public static let family: UInt16 = 1
-        public static let address: UInt16 = 2
-        public static let prefixLength: UInt16 = 3
-    }
-
-    /// `WGDEVICE_F_REPLACE_PEERS`.
-    public static let replacePeersFlag: UInt32 = 1
-    /// `WGPEER_F_REMOVE_ME`.
-    public static let removePeerFlag: UInt32 = 1
-    /// `WGPEER_F_REPLACE_ALLOWEDIPS`.
-    public static let replaceAllowedIPsFlag: UInt32 = 2
-    /// `WGPEER_F_UPDATE_ONLY`.
-    public static let updateOnlyFlag: UInt32 = 4
+    // The family's numbers (WireGuardNumbers, in Netlink) by the short names this code uses.
+    public typealias DeviceAttribute = WireGuardNumbers.DeviceAttribute
+    public typealias PeerAttribute = WireGuardNumbers.PeerAttribute
+    public typealias AllowedIPAttribute = WireGuardNumbers.AllowedIPAttribute
 
     /// The `WG_CMD_GET_DEVICE` dump request for the interface `name`.
     public static func getDeviceRequest(family: UInt16, interfaceName name: String) -> NetlinkMessage {
@@ -100,16 +63,16 @@ public enum WireGuardNetlink {
         if let key = config.privateKey { attributes.append(DeviceAttribute.privateKey, key.bytes) }
         if let port = config.listenPort { attributes.uint16(DeviceAttribute.listenPort, port) }
         if let mark = config.fwmark { attributes.uint32(DeviceAttribute.fwmark, mark) }
-        if config.replacePeers { attributes.uint32(DeviceAttribute.flags, replacePeersFlag) }
+        if config.replacePeers { attributes.uint32(DeviceAttribute.flags, WireGuardNumbers.replacePeersFlag) }
     }
 
     private static func appendPeerHeader(_ peer: WireGuardPeerConfig, firstPart: Bool, to attributes: inout AttributeEncoder) {
         attributes.append(PeerAttribute.publicKey, peer.publicKey.bytes)
-        var flags: UInt32 = peer.remove ? removePeerFlag : 0
+        var flags: UInt32 = peer.remove ? WireGuardNumbers.removePeerFlag : 0
         // UPDATE_ONLY goes in every part: a later part without it would create the peer.
-        if peer.updateOnly { flags |= updateOnlyFlag }
+        if peer.updateOnly { flags |= WireGuardNumbers.updateOnlyFlag }
         if firstPart {
-            if peer.replaceAllowedIPs { flags |= replaceAllowedIPsFlag }
+            if peer.replaceAllowedIPs { flags |= WireGuardNumbers.replaceAllowedIPsFlag }
             if let key = peer.presharedKey { attributes.append(PeerAttribute.presharedKey, key.bytes) }
             if let endpoint = peer.endpoint, let address = socketAddress(endpoint) {
                 attributes.append(PeerAttribute.endpoint, address)
@@ -214,24 +177,5 @@ public enum WireGuardNetlink {
             return Endpoint(host: .address(.v6(Array(bytes[8..<24]))), port: port)
         }
         return nil
-    }
-}
-
-/// Commands of the WireGuard generic netlink family (`WG_CMD_*`).
-public struct WireGuardCommand: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    /// `WG_CMD_GET_DEVICE`: read a device (a dump).
-    public static let getDevice = WireGuardCommand(rawValue: 0)
-    /// `WG_CMD_SET_DEVICE`: change a device.
-    public static let setDevice = WireGuardCommand(rawValue: 1)
-
-    public var description: String {
-        switch self {
-        case .getDevice: "WG_CMD_GET_DEVICE"
-        case .setDevice: "WG_CMD_SET_DEVICE"
-        default: "WG_CMD \(rawValue)"
-        }
     }
 }

@@ -223,13 +223,13 @@ extension WireGuardDeviceConfig {
                 privateKey = part.privateKey
                 listenPort = part.listenPort
                 fwmark = part.fwmark
-                replacePeers = part.flags & WireGuardNetlink.replacePeersFlag != 0
+                replacePeers = part.flags & WireGuardNumbers.replacePeersFlag != 0
             } else if part.privateKey != nil || part.listenPort != nil || part.fwmark != nil || part.flags != 0 {
                 throw NetlinkDecodeError("device settings in SET message \(index + 1); only the first may carry them")
             }
             for (position, peer) in part.peers.enumerated() {
                 if index > 0, position == 0, let last = peers.last, last.publicKey == peer.publicKey {
-                    guard peer.flags & WireGuardNetlink.replaceAllowedIPsFlag == 0, peer.presharedKey == nil,
+                    guard peer.flags & WireGuardNumbers.replaceAllowedIPsFlag == 0, peer.presharedKey == nil,
                           peer.endpoint == nil, peer.persistentKeepalive == nil else {
                         throw NetlinkDecodeError("peer \(peer.publicKey.base64) continues in message \(index + 1) with first-part attributes")
                     }
@@ -238,11 +238,11 @@ extension WireGuardDeviceConfig {
                 }
                 peers.append(WireGuardPeerConfig(
                     publicKey: peer.publicKey,
-                    remove: peer.flags & WireGuardNetlink.removePeerFlag != 0,
-                    updateOnly: peer.flags & WireGuardNetlink.updateOnlyFlag != 0,
+                    remove: peer.flags & WireGuardNumbers.removePeerFlag != 0,
+                    updateOnly: peer.flags & WireGuardNumbers.updateOnlyFlag != 0,
                     presharedKey: peer.presharedKey, endpoint: peer.endpoint,
                     persistentKeepalive: peer.persistentKeepalive,
-                    replaceAllowedIPs: peer.flags & WireGuardNetlink.replaceAllowedIPsFlag != 0,
+                    replaceAllowedIPs: peer.flags & WireGuardNumbers.replaceAllowedIPsFlag != 0,
                     allowedIPs: peer.allowedIPs))
             }
         }

@@ -15,19 +15,9 @@ import WireGuardModel
 /// container's namespaces, e.g. with `docker exec`.
 enum StatusCommand {
     static func status(_ arguments: [String]) -> ExitCode {
-        var json = false
-        var interface = defaultInterface()
-        var rest = arguments[...]
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "--json": json = true
-            case "--interface", "-i":
-                guard let name = rest.popFirst() else { return Help.usageError("status: --interface needs a name", exitNow: false) }
-                interface = name
-            case "--help", "-h": return Help.run(["status"])
-            default: return Help.usageError("status: unknown argument \"\(argument)\"", exitNow: false)
-            }
-        }
+        let parsed = CommandOptions.parse("status", arguments, flags: ["--json"])
+        guard case .options(let interface, let options) = parsed else { return parsed.exitCode }
+        let json = options["--json"] != nil
         do {
             let backend = try WireGuardBackends.existing(interfaceName: interface)
             let device = try backend.device()
@@ -42,22 +32,14 @@ enum StatusCommand {
     }
 
     static func health(_ arguments: [String]) -> ExitCode {
+        let parsed = CommandOptions.parse("health", arguments, valued: ["--max-handshake-age"])
+        guard case .options(let interface, let options) = parsed else { return parsed.exitCode }
         var maxAge: Int64?
-        var interface = defaultInterface()
-        var rest = arguments[...]
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "--max-handshake-age":
-                guard let text = rest.popFirst(), let value = Int64(text), value > 0 else {
-                    return Help.usageError("health: --max-handshake-age needs a number of seconds > 0", exitNow: false)
-                }
-                maxAge = value
-            case "--interface", "-i":
-                guard let name = rest.popFirst() else { return Help.usageError("health: --interface needs a name", exitNow: false) }
-                interface = name
-            case "--help", "-h": return Help.run(["health"])
-            default: return Help.usageError("health: unknown argument \"\(argument)\"", exitNow: false)
+        if let text = options["--max-handshake-age"] {
+            guard let value = Int64(text), value > 0 else {
+                return Help.usageError("health: --max-handshake-age needs a number of seconds > 0", exitNow: false)
             }
+            maxAge = value
         }
         do {
             guard let link = try Links().link(named: interface) else {
@@ -111,11 +93,6 @@ enum StatusCommand {
             printError("vpn-init status: app_id and instance_id unknown: \(error)")
         }
         return identity
-    }
-
-    /// `WG_INTERFACE` from the environment (as `docker exec` passes the container's), else `wg0`.
-    private static func defaultInterface() -> String {
-        ProcessEnvironment.current()["WG_INTERFACE"] ?? "wg0"
     }
 }
 

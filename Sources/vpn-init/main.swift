@@ -12,21 +12,19 @@ import VPNLog
 let arguments = Array(ProcessArguments.all.dropFirst())
 setLogLevel(from: ProcessEnvironment.current())
 
+/// The tools: each takes its arguments and returns its exit status.
+let tools: [String: ([String]) -> ExitCode] = [
+    "genkey": KeyCommands.genkey, "pubkey": KeyCommands.pubkey, "public-key": KeyCommands.publicKey,
+    "render": RenderCommand.run, "status": StatusCommand.status, "health": StatusCommand.health,
+]
+
+if let name = arguments.first, let tool = tools[name] {
+    exit(tool(Array(arguments.dropFirst())).rawValue)
+}
+
 switch arguments.first {
 case "--":
     InitMode.run(command: Array(arguments.dropFirst()))
-case "genkey":
-    exit(KeyCommands.genkey(Array(arguments.dropFirst())).rawValue)
-case "pubkey":
-    exit(KeyCommands.pubkey(Array(arguments.dropFirst())).rawValue)
-case "public-key":
-    exit(KeyCommands.publicKey(Array(arguments.dropFirst())).rawValue)
-case "render":
-    exit(RenderCommand.run(Array(arguments.dropFirst())).rawValue)
-case "status":
-    exit(StatusCommand.status(Array(arguments.dropFirst())).rawValue)
-case "health":
-    exit(StatusCommand.health(Array(arguments.dropFirst())).rawValue)
 case "version", "--version":
     print("vpn-init \(vpnInitVersion)")
     exit(ExitCode.success.rawValue)

@@ -1,5 +1,6 @@
 import Firewall
 import FirewallRules
+import Netlink
 import NetlinkTestSupport
 import SeededRandom
 import Testing

@@ -13,8 +13,12 @@ Each datagram is printed as hex, 16 bytes a line, datagrams separated by a blank
 Every netlink header's nlmsg_seq is normalised to 1 and nlmsg_pid to 0 (including the request
 header an NLMSG_ERROR echoes), so fixtures do not depend on the run.
 """
+import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_hex import print_datagrams  # noqa: E402
 
 mode = sys.argv[1]
 family = sys.argv[2] if len(sys.argv) > 2 else None
@@ -59,9 +63,4 @@ picked = {
     "all-sent": sent,
     "all-received": [r for r in received if r],
 }[mode]
-blocks = []
-for datagram in picked:
-    data = bytearray(datagram)
-    normalise(data)
-    blocks.append("\n".join(" ".join(f"{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16)))
-print("\n\n".join(blocks))
+print_datagrams(picked, normalise)

@@ -174,13 +174,13 @@ public final class FakeNetwork {
         }
         if let port = message.listenPort { device.listenPort = port }
         if let mark = message.fwmark { device.fwmark = mark }
-        if message.flags & WireGuardNetlink.replacePeersFlag != 0 {
+        if message.flags & WireGuardNumbers.replacePeersFlag != 0 {
             device.peers = []
             owners = [:]
         }
         for part in message.peers {
             var position = device.peers.firstIndex { $0.publicKey == part.publicKey }
-            if part.flags & WireGuardNetlink.removePeerFlag != 0 {
+            if part.flags & WireGuardNumbers.removePeerFlag != 0 {
                 if let position {
                     device.peers[position].allowedIPs.forEach { owners[$0] = nil }
                     device.peers.remove(at: position)
@@ -188,7 +188,7 @@ public final class FakeNetwork {
                 continue
             }
             if position == nil {
-                if part.flags & WireGuardNetlink.updateOnlyFlag != 0 { continue }
+                if part.flags & WireGuardNumbers.updateOnlyFlag != 0 { continue }
                 device.peers.append(WireGuardPeerStatus(publicKey: part.publicKey))
                 position = device.peers.count - 1
             }
@@ -196,7 +196,7 @@ public final class FakeNetwork {
             if let key = part.presharedKey { device.peers[index].presharedKey = key.isZero ? nil : key }
             if let endpoint = part.endpoint { device.peers[index].endpoint = endpoint }
             if let seconds = part.persistentKeepalive { device.peers[index].persistentKeepalive = seconds }
-            if part.flags & WireGuardNetlink.replaceAllowedIPsFlag != 0 {
+            if part.flags & WireGuardNumbers.replaceAllowedIPsFlag != 0 {
                 device.peers[index].allowedIPs.forEach { owners[$0] = nil }
                 device.peers[index].allowedIPs = []
             }

@@ -32,6 +32,19 @@ import WireGuardModel
         return try Boot.bringUp(settings, host: host, system: node)
     }
 
+    /// Boots a fresh node (`prepare` first sets up what the boot will find), runs `body` on it,
+    /// then runs the undo steps and expects nothing left behind.
+    static func whileBooted(_ extra: [String: String] = [:], prepare: (FakeNode, FakeHost) -> Void = { _, _ in },
+                            _ body: (FakeNode, FakeHost, Tunnel) throws -> Void) throws {
+        let node = FakeNode()
+        let host = FakeHost()
+        prepare(node, host)
+        let tunnel = try boot(node, host, extra)
+        try withExtendedLifetime(tunnel) { try body(node, host, tunnel) }
+        #expect(host.tearDown().isEmpty)
+        #expect(node.leftovers.isEmpty)
+    }
+
     /// The kernel path, in order: the link (looked up, created, read back), the WireGuard family
     /// and the device configuration, the link again for its index, MTU, address, up and the
     /// route the address does not cover; then the firewall in one batch and the generation
@@ -46,24 +59,22 @@ import WireGuardModel
     ]
 
     @Test func kernelBootSendsExactlyTheseRequests() throws {
-        let node = FakeNode()
-        let host = FakeHost()
-        let tunnel = try Self.boot(node, host)
-        #expect(node.log == Self.kernelBoot)
-        #expect(tunnel.backend.implementation == .kernel)
-        // What the kernel now holds.
-        let link = try #require(node.network.links.first { $0.name == "wg0" })
-        #expect(link.kind == "wireguard" && link.mtu == 1420 && link.flags & 1 == 1)
-        let device = try #require(node.network.device(named: "wg0"))
-        #expect(device.privateKey == Self.privateKey && device.listenPort == 51820)
-        #expect(device.peers.map(\.publicKey) == [Self.peerKey])
-        #expect(device.peers.first?.endpoint?.description == "192.0.2.2:51820")
-        #expect(node.network.addresses.map(\.prefixLength) == [24])
-        #expect(node.network.routes.map(\.prefixLength) == [16])
-        #expect(node.tables == ["vpn_init_wg0"])
-        #expect(node.sysctls.values == ["net.ipv4.ip_forward": "1"])
-        #expect(access("\(node.runtimeDirectory)/wg0.identity", F_OK) == 0)
-        withExtendedLifetime(tunnel) {}
+        try Self.whileBooted { node, _, tunnel in
+            #expect(node.log == Self.kernelBoot)
+            #expect(tunnel.backend.implementation == .kernel)
+            // What the kernel now holds.
+            let link = try #require(node.network.links.first { $0.name == "wg0" })
+            #expect(link.kind == "wireguard" && link.mtu == 1420 && link.flags & 1 == 1)
+            let device = try #require(node.network.device(named: "wg0"))
+            #expect(device.privateKey == Self.privateKey && device.listenPort == 51820)
+            #expect(device.peers.map(\.publicKey) == [Self.peerKey])
+            #expect(device.peers.first?.endpoint?.description == "192.0.2.2:51820")
+            #expect(node.network.addresses.map(\.prefixLength) == [24])
+            #expect(node.network.routes.map(\.prefixLength) == [16])
+            #expect(node.tables == ["vpn_init_wg0"])
+            #expect(node.sysctls.values == ["net.ipv4.ip_forward": "1"])
+            #expect(access("\(node.runtimeDirectory)/wg0.identity", F_OK) == 0)
+        }
     }
 
     @Test func teardownUndoesInReverseOrder() throws {
@@ -105,53 +116,41 @@ import WireGuardModel
 
     /// A link of the interface's name left by a crash is replaced; the boot is otherwise the same.
     @Test func aStaleLinkIsReplaced() throws {
-        let node = FakeNode()
-        node.network.addLink("wg0", kind: "veth")
-        let host = FakeHost()
-        let tunnel = try Self.boot(node, host)
-        #expect(Array(node.log.prefix(3)) == ["route RTM_GETLINK", "route RTM_DELLINK", "route RTM_NEWLINK"])
-        #expect(node.network.links.filter { $0.name == "wg0" }.map(\.kind) == ["wireguard"])
-        host.tearDown()
-        #expect(node.leftovers.isEmpty)
-        withExtendedLifetime(tunnel) {}
+        try Self.whileBooted(prepare: { node, _ in node.network.addLink("wg0", kind: "veth") }) { node, _, _ in
+            #expect(Array(node.log.prefix(3)) == ["route RTM_GETLINK", "route RTM_DELLINK", "route RTM_NEWLINK"])
+            #expect(node.network.links.filter { $0.name == "wg0" }.map(\.kind) == ["wireguard"])
+        }
     }
 
     /// The userspace path: wireguard-go is a supervised child on a TUN device, configured over the
     /// UAPI socket vpn-init hands it; after a restart it gets a new socket and the configuration
     /// and MTU again.
     @Test func aRestartedWireGuardGoIsConfiguredAgain() throws {
-        let node = FakeNode()
-        let host = FakeHost()
         let wireguardGo = FakeWireGuardGo()
-        host.wireguardGo = wireguardGo
-        let tunnel = try Self.boot(node, host, ["WG_IMPLEMENTATION": "userspace", "WG_USERSPACE_BIN": "/bin/true"])
-        #expect(tunnel.backend.implementation == .userspace)
-        #expect(host.children.map(\.name) == ["wireguard-go"])
-        #expect(host.children.first?.arguments == ["/bin/true", "-f", "wg0"])
-        #expect(node.network.links.first { $0.name == "wg0" }?.kind == "tun")
-        #expect(wireguardGo.requests.count == 1)
-        let request = try #require(wireguardGo.requests.first)
-        #expect(request.hasPrefix("set=1\n") && request.contains("private_key=\(Self.privateKey.hex)"))
-        #expect(request.contains("public_key=\(Self.peerKey.hex)") && request.contains("endpoint=192.0.2.2:51820"))
-        // wireguard-go sets its own MTU as it starts: vpn-init sets the chosen one after its answer.
-        node.network.links[node.network.links.firstIndex { $0.name == "wg0" }!].mtu = 1420
-        let before = node.log.count
-        try host.restart("wireguard-go", starts: 2)
-        #expect(wireguardGo.requests.count == 2)
-        #expect(wireguardGo.requests.last == request)
-        #expect(node.log[before...].contains("route RTM_NEWLINK"))
-        host.tearDown()
-        #expect(node.leftovers.isEmpty)
-        withExtendedLifetime(tunnel) {}
+        try Self.whileBooted(["WG_IMPLEMENTATION": "userspace", "WG_USERSPACE_BIN": "/bin/true"],
+                             prepare: { _, host in host.wireguardGo = wireguardGo }) { node, host, tunnel in
+            #expect(tunnel.backend.implementation == .userspace)
+            #expect(host.children.map(\.name) == ["wireguard-go"])
+            #expect(host.children.first?.arguments == ["/bin/true", "-f", "wg0"])
+            #expect(node.network.links.first { $0.name == "wg0" }?.kind == "tun")
+            #expect(wireguardGo.requests.count == 1)
+            let request = try #require(wireguardGo.requests.first)
+            #expect(request.hasPrefix("set=1\n") && request.contains("private_key=\(Self.privateKey.hex)"))
+            #expect(request.contains("public_key=\(Self.peerKey.hex)") && request.contains("endpoint=192.0.2.2:51820"))
+            // wireguard-go sets its own MTU as it starts: vpn-init sets the chosen one after its answer.
+            node.network.links[node.network.links.firstIndex { $0.name == "wg0" }!].mtu = 1420
+            let before = node.log.count
+            try host.restart("wireguard-go", starts: 2)
+            #expect(wireguardGo.requests.count == 2)
+            #expect(wireguardGo.requests.last == request)
+            #expect(node.log[before...].contains("route RTM_NEWLINK"))
+        }
     }
 
     /// The configured MTU (`WG_MTU`, which the MTU rule lets win) reaches the kernel link.
     @Test func theChosenMTUIsSet() throws {
-        let node = FakeNode()
-        let host = FakeHost()
-        let tunnel = try Self.boot(node, host, ["WG_MTU": "1300"])
-        #expect(node.network.links.first { $0.name == "wg0" }?.mtu == 1300)
-        host.tearDown()
-        withExtendedLifetime(tunnel) {}
+        try Self.whileBooted(["WG_MTU": "1300"]) { node, _, _ in
+            #expect(node.network.links.first { $0.name == "wg0" }?.mtu == 1300)
+        }
     }
 }

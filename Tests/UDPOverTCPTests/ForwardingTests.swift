@@ -78,28 +78,25 @@ struct ForwardingTests {
         #expect(try session.udp.readOutbound(as: AddressedEnvelope<ByteBuffer>.self)?.remoteAddress == second)
     }
 
-    @Test("TCP reads stop while the UDP socket cannot take more, and resume when it can")
-    func streamBackpressure() throws {
-        let session = try Session()
-        let before = session.tcpReads.reads
-        session.udp.isWritable = false
-        session.tcp.read()
-        #expect(session.tcpReads.reads == before, "read held")
-        session.udp.isWritable = true
-        session.udp.pipeline.fireChannelWritabilityChanged()
-        #expect(session.tcpReads.reads == before + 1, "read resumed")
+    /// Which way a read is held: reads on one side wait while the other side's socket is full.
+    enum HeldSide: CaseIterable, CustomTestStringConvertible {
+        case tcpReadsWhileUDPIsFull, udpReadsWhileTCPIsFull
+        var testDescription: String { self == .tcpReadsWhileUDPIsFull ? "TCP reads, UDP full" : "UDP reads, TCP full" }
     }
 
-    @Test("UDP reads stop while the TCP connection cannot take more, and resume when it can")
-    func datagramBackpressure() throws {
+    @Test("reads on one side stop while the other side's socket cannot take more, and resume when it can",
+          arguments: HeldSide.allCases)
+    func backpressure(_ held: HeldSide) throws {
         let session = try Session()
-        let before = session.udpReads.reads
-        session.tcp.isWritable = false
-        session.udp.read()
-        #expect(session.udpReads.reads == before, "read held")
-        session.tcp.isWritable = true
-        session.tcp.pipeline.fireChannelWritabilityChanged()
-        #expect(session.udpReads.reads == before + 1, "read resumed")
+        let (reading, counter, full) = held == .tcpReadsWhileUDPIsFull
+            ? (session.tcp, session.tcpReads, session.udp) : (session.udp, session.udpReads, session.tcp)
+        let before = counter.reads
+        full.isWritable = false
+        reading.read()
+        #expect(counter.reads == before, "read held")
+        full.isWritable = true
+        full.pipeline.fireChannelWritabilityChanged()
+        #expect(counter.reads == before + 1, "read resumed")
     }
 
     @Test("detaching the stream resumes held UDP reads")

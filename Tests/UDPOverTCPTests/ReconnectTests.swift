@@ -13,6 +13,14 @@ private func milliseconds(_ action: ReconnectStateMachine.Action) -> Int64? {
     return delay.nanoseconds / 1_000_000
 }
 
+/// A machine without jitter that is connected since `start`, and its random source.
+private func connectedMachine(seed: UInt64) -> (ReconnectStateMachine, SeededGenerator) {
+    var machine = ReconnectStateMachine(policy: noJitter)
+    _ = machine.start()
+    _ = machine.connectionEstablished(at: start)
+    return (machine, SeededGenerator(seed: seed))
+}
+
 @Suite("Reconnect state machine")
 struct ReconnectTests {
     @Test("nominal delays double from 100 ms and stop at 5 s")
@@ -59,10 +67,7 @@ struct ReconnectTests {
 
     @Test("losing an established connection retries at once, then failed attempts back off")
     func immediateRetryAfterCut() {
-        var machine = ReconnectStateMachine(policy: noJitter)
-        var random = SeededGenerator(seed: 5)
-        _ = machine.start()
-        _ = machine.connectionEstablished(at: start)
+        var (machine, random) = connectedMachine(seed: 5)
         // The gateway's idle cut (10 min) or age cut (5 h).
         #expect(machine.connectionLost(at: start + .seconds(600), using: &random) == .connect)
         #expect(machine.state == .connecting)
@@ -79,10 +84,7 @@ struct ReconnectTests {
 
     @Test("a connection cut soon after it is established retries at once the first time only")
     func flappingBacksOff() {
-        var machine = ReconnectStateMachine(policy: noJitter)
-        var random = SeededGenerator(seed: 3)
-        _ = machine.start()
-        _ = machine.connectionEstablished(at: start)
+        var (machine, random) = connectedMachine(seed: 3)
         #expect(machine.connectionLost(at: start + .milliseconds(9_999), using: &random) == .connect, "first cut: at once")
         var waits: [Int64] = []
         for round in 1...4 {
@@ -100,10 +102,7 @@ struct ReconnectTests {
 
     @Test("an attempt already under way (a rotation's next connection) becomes the retry")
     func attemptUnderWay() {
-        var machine = ReconnectStateMachine(policy: noJitter)
-        var random = SeededGenerator(seed: 6)
-        _ = machine.start()
-        _ = machine.connectionEstablished(at: start)
+        var (machine, random) = connectedMachine(seed: 6)
         #expect(machine.connectionLost(at: start + .seconds(3600), attemptUnderWay: true, using: &random) == .none)
         #expect(machine.state == .connecting)
         #expect(machine.retryTimerFired() == .none, "no timer is involved")

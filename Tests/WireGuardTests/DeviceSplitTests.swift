@@ -130,7 +130,7 @@ enum RandomConfig {
             if index > 0 {
                 #expect(message.privateKey == nil && message.listenPort == nil && message.fwmark == nil && message.flags == 0)
                 if let first = message.peers.first, first.publicKey == lastPeer {
-                    #expect(first.flags & WireGuardNetlink.replaceAllowedIPsFlag == 0)
+                    #expect(first.flags & WireGuardNumbers.replaceAllowedIPsFlag == 0)
                     #expect(first.presharedKey == nil && first.endpoint == nil && first.persistentKeepalive == nil)
                 }
             }

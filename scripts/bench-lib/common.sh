@@ -82,11 +82,11 @@ cpu_ns() {
   cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
 }
 
-# wait_file FILE SECONDS: waits until FILE exists and is not empty.
+# wait_file FILE SECONDS [-e]: waits until FILE exists and is not empty (with -e: exists).
 wait_file() {
-  local i
+  local i test="${3:--s}"
   for i in $(seq $(($2 * 20))); do
-    [ -s "$1" ] && return 0
+    [ "$test" "$1" ] && return 0
     sleep 0.05
   done
   return 1

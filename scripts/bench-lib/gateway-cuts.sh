@@ -44,7 +44,7 @@ gateway_probe_arm() {
     gateway_probe_pids+=("$!")
   done
   gateway_probe_count=$i
-  for i in $(seq "$gateway_probe_count"); do wait_file_exists "$work/probe-go-$i.ready" 10 || return 1; done
+  for i in $(seq "$gateway_probe_count"); do wait_file "$work/probe-go-$i.ready" 10 -e || return 1; done
 }
 
 # gateway_probe_go: releases the pingers.
@@ -75,14 +75,6 @@ gateway_probe_time() {
   gateway_probe_ms=$(awk -v s="$slowest" 'BEGIN { printf "%.1f\n", s }')
 }
 
-wait_file_exists() {
-  local i
-  for i in $(seq $(($2 * 20))); do
-    [ -e "$1" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
 
 # gateway_ping NS ADDR: one answered ping within 20 s.
 gateway_ping() { ip netns exec "$1" timeout 25 ping -n -q -c 1 -i 0.2 -w 20 "$2" >/dev/null 2>&1; }

@@ -10,8 +10,12 @@ next message 1, ...), in the headers and in the request header an NLMSG_ERROR ec
 nlmsg_pid becomes 0, so fixtures do not depend on the run. Each datagram is printed as hex,
 16 bytes a line, datagrams separated by a blank line.
 """
+import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from fixture_hex import print_datagrams  # noqa: E402
 
 mode = sys.argv[1]
 calls = ("sendto(", "sendmsg(", "recvmsg(", "recvfrom(")
@@ -59,9 +63,4 @@ picked = {
     "batch": [batch],
     "replies": [data for kind, data in datagrams[batch_index + 1:] if kind == "recv" and data],
 }[mode]
-blocks = []
-for datagram in picked:
-    data = bytearray(datagram)
-    normalise(data)
-    blocks.append("\n".join(" ".join(f"{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16)))
-print("\n\n".join(blocks))
+print_datagrams(picked, normalise)

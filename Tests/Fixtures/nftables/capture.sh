@@ -32,23 +32,28 @@ capture() {
     echo "$name"
 }
 
+# replace_table IFACE: the lines that replace vpn-init's table for IFACE in one transaction, up
+# to the table's opening brace; postrouting_head: the head of its postrouting chain.
+replace_table() { printf 'add table inet vpn_init_%s\ndelete table inet vpn_init_%s\ntable inet vpn_init_%s {' "$1" "$1" "$1"; }
+postrouting_head() { printf '\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;'; }
+
+# forward_chain IFACE: the forward chain vpn-init writes for IFACE: the MSS of forwarded TCP SYNs
+# in and out of the tunnel clamped to the route MTU, then that traffic accepted.
+forward_chain() {
+    printf '\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n'
+    printf '\t\t%sname "%s" tcp flags syn / syn,rst tcp option maxseg size set rt mtu\n' iif "$1" oif "$1"
+    printf '\t\t%sname "%s" accept\n' iif "$1" oif "$1"
+    printf '\t}'
+}
+
 # The table vpn-init installs for wg0 with WG_FORWARD=true, WG_ADDRESS=10.0.0.1/24 and
 # WG_MASQUERADE=eth0, replacing any table of that name in the same transaction. The forward
 # chain clamps the MSS of forwarded TCP SYNs in and out of the tunnel to the route MTU, then
 # accepts that traffic.
-capture replace_forward_masquerade batch <<'RULES'
-add table inet vpn_init_wg0
-delete table inet vpn_init_wg0
-table inet vpn_init_wg0 {
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		iifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
-		oifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
-		iifname "wg0" accept
-		oifname "wg0" accept
-	}
-	chain postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
+capture replace_forward_masquerade batch <<RULES
+$(replace_table wg0)
+$(forward_chain wg0)
+$(postrouting_head)
 		ip saddr 10.0.0.0/24 oifname "eth0" masquerade
 	}
 }
@@ -56,19 +61,10 @@ RULES
 
 # WG_INTERFACE=wg1, WG_ADDRESS=10.8.1.1/20,10.9.0.7/32,fd00::1/64,fd00:1::1/50,
 # WG_MASQUERADE=eth0,lan0: prefixes on and off byte boundaries, both families.
-capture replace_dual_stack batch <<'RULES'
-add table inet vpn_init_wg1
-delete table inet vpn_init_wg1
-table inet vpn_init_wg1 {
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		iifname "wg1" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
-		oifname "wg1" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
-		iifname "wg1" accept
-		oifname "wg1" accept
-	}
-	chain postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
+capture replace_dual_stack batch <<RULES
+$(replace_table wg1)
+$(forward_chain wg1)
+$(postrouting_head)
 		ip saddr 10.8.0.0/20 oifname "eth0" masquerade
 		ip saddr 10.8.0.0/20 oifname "lan0" masquerade
 		ip saddr 10.9.0.7/32 oifname "eth0" masquerade
@@ -82,37 +78,24 @@ table inet vpn_init_wg1 {
 RULES
 
 # WG_FORWARD=false, WG_ADDRESS=10.0.0.1/24, WG_MASQUERADE=eth1: masquerade only.
-capture replace_masquerade_only batch <<'RULES'
-add table inet vpn_init_wg0
-delete table inet vpn_init_wg0
-table inet vpn_init_wg0 {
-	chain postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
+capture replace_masquerade_only batch <<RULES
+$(replace_table wg0)
+$(postrouting_head)
 		ip saddr 10.0.0.0/24 oifname "eth1" masquerade
 	}
 }
 RULES
 
 # WG_FORWARD=true, WG_MASQUERADE=off.
-capture replace_forward_only batch <<'RULES'
-add table inet vpn_init_wg0
-delete table inet vpn_init_wg0
-table inet vpn_init_wg0 {
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		iifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
-		oifname "wg0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu
-		iifname "wg0" accept
-		oifname "wg0" accept
-	}
+capture replace_forward_only batch <<RULES
+$(replace_table wg0)
+$(forward_chain wg0)
 }
 RULES
 
 # WG_FORWARD=false, WG_MASQUERADE=off: an empty table (still replacing a stale one).
-capture replace_empty batch <<'RULES'
-add table inet vpn_init_wg0
-delete table inet vpn_init_wg0
-table inet vpn_init_wg0 {
+capture replace_empty batch <<RULES
+$(replace_table wg0)
 }
 RULES
 
