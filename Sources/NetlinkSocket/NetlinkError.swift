@@ -60,13 +60,6 @@ public enum NetlinkError {
         SystemCallError(request.call, request.object, errno: EINTR, detail: "dump interrupted by a concurrent change (NLM_F_DUMP_INTR)")
     }
 
-    /// A request that could not be built from what the caller gave (`EINVAL`, as the kernel
-    /// answers a request it cannot parse), for interfaces whose errors must be
-    /// `SystemCallError`s; the reason says what was wrong.
-    public static func invalidRequest(_ request: NetlinkRequestName, _ reason: String) -> SystemCallError {
-        SystemCallError(request.call, request.object, errno: EINVAL, detail: reason)
-    }
-
     /// An outcome the kernel reported in a way no single answer names (a link that vanished
     /// right after its creation: `ENODEV`), with `errno` and `detail` as given.
     public static func outcome(_ request: NetlinkRequestName, errno: Int32, detail: String = "") -> SystemCallError {

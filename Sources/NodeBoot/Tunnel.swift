@@ -156,7 +156,8 @@ public final class Tunnel {
 
     /// A boot failure for a configuration error; when wireguard-go exited before answering, it
     /// says so.
-    private func failure(_ error: SystemCallError) -> BootFailure {
+    private func failure(_ error: WireGuardConfigError) -> BootFailure {
+        if case .invalid = error { return BootFailure(exitCode: .configuration, "\(error)") }
         if let pid = userspacePID, hasExited(pid, within: 0.1) {
             return BootFailure(exitCode: .failure, "wireguard-go exited before answering on its socket (see its output): \(error)")
         }
@@ -189,7 +190,7 @@ public final class Tunnel {
     }
 
     /// Applies the device configuration, then MTU, addresses, up, and routes through rtnetlink.
-    func configure() throws(SystemCallError) {
+    func configure() throws(WireGuardConfigError) {
         try finishConfigure(try beginConfigure())
     }
 
@@ -201,26 +202,34 @@ public final class Tunnel {
 
     /// Sends the device configuration (the kernel applies it at once; wireguard-go when it gets
     /// to it), then sets addresses, up and routes: the link exists from the start either way.
-    private func beginConfigure() throws(SystemCallError) -> PendingConfiguration {
+    private func beginConfigure() throws(WireGuardConfigError) -> PendingConfiguration {
         let request = try backend.beginConfiguration(deviceConfig)
         let name = config.interfaceName
-        guard let link = try links.link(named: name) else {
-            throw SystemCallError("netlink \(RouteMessageType.getLink)", name, errno: ENODEV)
+        do throws(SystemCallError) {
+            guard let link = try links.link(named: name) else {
+                throw SystemCallError("netlink \(RouteMessageType.getLink)", name, errno: ENODEV)
+            }
+            if backend.implementation == .kernel { try links.setMTU(UInt32(config.effectiveMTU), of: link) }
+            for address in config.addresses { try links.addAddress(address, to: link) }
+            try links.setUp(link)
+            for route in Routes.needed(allowedIPs: config.peers.flatMap(\.allowedIPs), interfaceAddresses: config.addresses) {
+                try links.addRoute(route, via: link)
+            }
+            return PendingConfiguration(request: request, link: link)
+        } catch {
+            throw .system(error)
         }
-        if backend.implementation == .kernel { try links.setMTU(UInt32(config.effectiveMTU), of: link) }
-        for address in config.addresses { try links.addAddress(address, to: link) }
-        try links.setUp(link)
-        for route in Routes.needed(allowedIPs: config.peers.flatMap(\.allowedIPs), interfaceAddresses: config.addresses) {
-            try links.addRoute(route, via: link)
-        }
-        return PendingConfiguration(request: request, link: link)
     }
 
     /// Waits for the answer to the device configuration. wireguard-go sets its default MTU on
     /// the device while it starts, so on that path the MTU is set once it has answered.
-    private func finishConfigure(_ pending: PendingConfiguration) throws(SystemCallError) {
-        try pending.request.finish()
-        if backend.implementation == .userspace { try links.setMTU(UInt32(config.effectiveMTU), of: pending.link) }
+    private func finishConfigure(_ pending: PendingConfiguration) throws(WireGuardConfigError) {
+        do throws(SystemCallError) {
+            try pending.request.finish()
+            if backend.implementation == .userspace { try links.setMTU(UInt32(config.effectiveMTU), of: pending.link) }
+        } catch {
+            throw .system(error)
+        }
     }
 
     /// `$VPN_DATA_DIR/wg0.conf` (0600): what `vpn-init render` prints, for inspection. It

@@ -45,20 +45,25 @@ public final class KernelWireGuard: WireGuardBackend {
         return id
     }
 
-    public func configure(_ config: WireGuardDeviceConfig) throws(SystemCallError) {
-        let name = NetlinkRequestName(WireGuardCommand.setDevice, object: interfaceName)
-        guard config.interfaceName == interfaceName else {
-            throw NetlinkError.invalidRequest(name, "configuration is for \"\(config.interfaceName)\"")
+    public func configure(_ config: WireGuardDeviceConfig) throws(WireGuardConfigError) {
+        try config.check(for: interfaceName)
+        let family: UInt16
+        do {
+            family = try familyID()
+        } catch {
+            throw .system(error)
         }
-        let family = try familyID()
         let requests: [NetlinkMessage]
         do {
             requests = try WireGuardNetlink.setDeviceRequests(family: family, config: config, limit: messageLimit)
         } catch {
-            throw NetlinkError.invalidRequest(name, error.reason)
+            throw .invalid(interface: interfaceName, reason: error.reason)
         }
-        for request in requests {
-            try connection.request(request, name)
+        let name = NetlinkRequestName(WireGuardCommand.setDevice, object: interfaceName)
+        do throws(SystemCallError) {
+            for request in requests { try connection.request(request, name) }
+        } catch {
+            throw .system(error)
         }
     }
 

@@ -27,23 +27,26 @@ public final class UserspaceWireGuard: WireGuardBackend {
         self.timeout = timeout
     }
 
-    public func configure(_ config: WireGuardDeviceConfig) throws(SystemCallError) {
-        try beginConfiguration(config).finish()
+    public func configure(_ config: WireGuardDeviceConfig) throws(WireGuardConfigError) {
+        let pending = try beginConfiguration(config)
+        do {
+            try pending.finish()
+        } catch {
+            throw .system(error)
+        }
     }
 
     /// Sends the `set` request for `config` and returns without waiting for the answer, so the
     /// caller can work while wireguard-go starts: a connection to a socket that listens but
     /// does not accept yet waits in its backlog, and is answered once the program runs.
-    public func beginConfiguration(_ config: WireGuardDeviceConfig) throws(SystemCallError) -> PendingRequest {
-        guard config.interfaceName == interfaceName else {
-            throw SystemCallError("uapi set", interfaceName, errno: EINVAL, detail: "configuration is for \"\(config.interfaceName)\"")
-        }
+    public func beginConfiguration(_ config: WireGuardDeviceConfig) throws(WireGuardConfigError) -> PendingRequest {
+        try config.check(for: interfaceName)
+        let request: UAPIConnection
         do {
-            try config.validate()
+            request = try open(UAPI.setRequest(config))
         } catch {
-            throw SystemCallError("uapi set", interfaceName, errno: EINVAL, detail: error.reason)
+            throw .system(error)
         }
-        let request = try open(UAPI.setRequest(config))
         return PendingRequest(request) { [interfaceName] response throws(SystemCallError) in
             try UAPI.checkSetResponse(response, interfaceName: interfaceName)
         }

@@ -140,7 +140,7 @@ import WireGuardModel
     }
 
     @Test func missingDeviceNamesTheCommand() {
-        #expect(throws: SystemCallError("netlink WG_CMD_SET_DEVICE", "wg0", errno: 19)) {
+        #expect(throws: WireGuardConfigError.system(SystemCallError("netlink WG_CMD_SET_DEVICE", "wg0", errno: 19))) {
             try backend().configure(WireGuardDeviceConfig(interfaceName: "wg0", listenPort: 1))
         }
         #expect(throws: SystemCallError("netlink WG_CMD_GET_DEVICE", "wg0", errno: 19)) { try backend().device() }
@@ -155,9 +155,19 @@ import WireGuardModel
         }
     }
 
-    @Test func configurationForAnotherInterfaceIsRefused() {
-        #expect(throws: SystemCallError("netlink WG_CMD_SET_DEVICE", "wg0", errno: 22, detail: "configuration is for \"wg1\"")) {
-            try backend().configure(WireGuardDeviceConfig(interfaceName: "wg1"))
+    /// A configuration that cannot be sent is a validation error, sent to no kernel.
+    @Test func aConfigurationThatCannotBeSentIsRefusedBeforeSending() throws {
+        let refused = WireGuardConfigError.invalid(interface: "wg0", reason: "the configuration is for \"wg1\"")
+        #expect(throws: refused) { try backend().configure(WireGuardDeviceConfig(interfaceName: "wg1")) }
+        #expect(refused.description == "invalid WireGuard configuration for wg0: the configuration is for \"wg1\"")
+        let named = WireGuardPeerConfig(publicKey: WireGuardKey(bytes: [UInt8](repeating: 7, count: 32))!,
+                                        endpoint: try Endpoint(parsing: "node-b:51820"))
+        #expect {
+            try backend().configure(WireGuardDeviceConfig(interfaceName: "wg0", peers: [named]))
+        } throws: { error in
+            guard case .invalid(_, let reason) = error as? WireGuardConfigError else { return false }
+            return reason.hasSuffix("endpoint \"node-b:51820\" is not an IP address; resolve it first")
         }
+        #expect(network.generic.requests.isEmpty)
     }
 }

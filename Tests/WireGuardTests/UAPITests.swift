@@ -144,7 +144,8 @@ import WireGuardModel
         #expect {
             try backend.configure(config)
         } throws: { error in
-            (error as? SystemCallError)?.detail.hasSuffix("endpoint \"node-b:51820\" is not an IP address; resolve it first") == true
+            guard case .invalid("wg0", let reason) = error as? WireGuardConfigError else { return false }
+            return reason.hasSuffix("endpoint \"node-b:51820\" is not an IP address; resolve it first")
         }
     }
 }
