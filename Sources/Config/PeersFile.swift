@@ -96,6 +96,7 @@ extension VPNConfig {
         let (file, fileProblems) = PeersFile.parse(String(decoding: bytes, as: UTF8.self), path: path)
         var merged = environment
         var locations: [String: String] = [:]
+        var peerLocations: [String: String] = [:]
         var problems: [ConfigProblem] = fileProblems.map {
             ConfigProblem(variable: $0.key ?? variable, reason: $0.reason, location: "\(path):\($0.line)")
         }
@@ -115,11 +116,13 @@ extension VPNConfig {
             }
             merged[entry.name] = entry.value
             locations[entry.name] = "\(path):\(entry.line)"
+            if peerLocations[prefix] == nil { peerLocations[prefix] = "\(path):\(entry.line)" }
         }
         let (config, parsed) = parse(merged)
         problems += parsed.map { problem in
             var problem = problem
-            problem.location = locations[problem.variable]
+            // A variable the file lacks (a required key, say) points at its peer's first line.
+            problem.location = locations[problem.variable] ?? PeersFile.peerPrefix(of: problem.variable).flatMap { peerLocations[$0] }
             return problem
         }
         return (config, problems)

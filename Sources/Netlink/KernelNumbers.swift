@@ -164,6 +164,8 @@ extension RouteNetlink {
     public static let scopeUniverse: UInt8 = 0
     /// `RT_SCOPE_LINK`: a destination directly on the link.
     public static let scopeLink: UInt8 = 253
+    /// `RT_SCOPE_NOWHERE`: what `ip route del` asks for (any scope matches).
+    public static let scopeNowhere: UInt8 = 255
     /// `RTN_UNICAST`.
     public static let routeUnicast: UInt8 = 1
 

@@ -71,6 +71,18 @@ public enum RouteNetlink {
                               payload: attributes.bytes)
     }
 
+    /// `RTM_DELROUTE` for `destination/prefixLength` out of link `index` in the main table, as
+    /// `ip route del DEST dev X` sends it (protocol and type unspecified, scope "nowhere": the
+    /// kernel matches on the destination, table and interface).
+    public static func deleteRoute(index: Int32, family: UInt8, destination: [UInt8], prefixLength: UInt8) -> NetlinkMessage {
+        var header = [family, prefixLength, 0, 0, mainTable, 0, scopeNowhere, 0]
+        header.appendNative(UInt32(0))
+        var attributes = AttributeEncoder(header: header)
+        attributes.append(RouteAttribute.destination, destination)
+        attributes.uint32(RouteAttribute.outputInterface, UInt32(bitPattern: index))
+        return NetlinkMessage(type: RouteMessageType.deleteRoute.rawValue, flags: [.request, .acknowledge], payload: attributes.bytes)
+    }
+
     /// `struct ifinfomsg`: family `AF_UNSPEC`, type 0, index, flags and the flags to change.
     public static func interfaceInfo(index: Int32, flags: UInt32 = 0, change: UInt32 = 0) -> [UInt8] {
         var bytes: [UInt8] = [0, 0, 0, 0]

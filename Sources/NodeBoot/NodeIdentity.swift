@@ -17,7 +17,7 @@ public struct NodeIdentity: Equatable {
     public var appID: String?
     public var instanceID: String?
 
-    static let directory = "/run/vpn-init"
+    public static let directory = "/run/vpn-init"
 
     static func path(interface: String, directory: String = directory) -> String { "\(directory)/\(interface).identity" }
 

@@ -43,6 +43,10 @@ public protocol BootHost: AnyObject {
     func watch(fileDescriptor: Int32, _ handler: @escaping () -> Void)
     /// Stops watching `fileDescriptor`.
     func unwatch(fileDescriptor: Int32)
+    /// Stops the child `name` for good.
+    func stop(_ name: String)
+    /// Calls `handler` on the loop whenever `signal` arrives.
+    func onSignal(_ signal: Int32, _ handler: @escaping () -> Void)
 }
 
 extension Supervisor: BootHost {}

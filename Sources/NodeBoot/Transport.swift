@@ -13,18 +13,13 @@ import WireGuardModel
 /// `TCP_ENDPOINT` or `GATEWAY` gets a supervised `udp2tcp` on a loopback port that becomes its
 /// WireGuard endpoint.
 enum Transport {
-    /// A free loopback UDP endpoint for each peer with a `TCP_ENDPOINT` or `GATEWAY`, keyed by
-    /// peer index.
-    static func loopbackEndpoints(for peers: [PeerConfig]) throws(BootFailure) -> [Int: Endpoint] {
-        var endpoints: [Int: Endpoint] = [:]
-        for index in peers.indices where peers[index].dialTarget != nil {
-            do {
-                endpoints[index] = Endpoint(host: .address(IPAddress("127.0.0.1")!), port: try freeLoopbackUDPPort())
-            } catch {
-                throw BootFailure(exitCode: .failure, "\(dialVariable(peers[index])): no free loopback UDP port: \(error)")
-            }
+    /// A free loopback UDP endpoint for the udp2tcp of a peer with a `TCP_ENDPOINT` or `GATEWAY`.
+    static func loopbackEndpoint(for peer: PeerConfig) throws(BootFailure) -> Endpoint {
+        do {
+            return Endpoint(host: .address(IPAddress("127.0.0.1")!), port: try freeLoopbackUDPPort())
+        } catch {
+            throw BootFailure(exitCode: .failure, "\(dialVariable(peer)): no free loopback UDP port: \(error)")
         }
-        return endpoints
     }
 
     /// The variable that makes a peer dial over TCP, for messages.
@@ -32,74 +27,77 @@ enum Transport {
         peer.variable(peer.gateway != nil ? .gateway : .tcpEndpoint)
     }
 
-    /// Starts `tcp2udp` for `WG_TCP_LISTEN` and one `udp2tcp` per TCP peer, all supervised
-    /// (restarted with backoff when they die; WireGuard's own retries then restore the tunnel).
-    /// Each udp2tcp reports its connection's state to vpn-init on a pipe (`TransportStatus`);
-    /// `reconnected` is called with the peer's index after each reconnection. Returns the
-    /// status of each dialing peer, by index.
-    @discardableResult
-    static func start(_ config: VPNConfig, loopback: [Int: Endpoint], supervisor: any BootHost,
-                      reconnected: @escaping (Int) -> Void = { _ in }) throws(BootFailure) -> [Int: TransportStatus] {
-        var statuses: [Int: TransportStatus] = [:]
-        var children: [ChildSpec] = []
-        if let listen = config.tcpListen {
-            let program = try executable("tcp2udp", variable: "WG_TCP_LISTEN")
-            // The listening socket is bound here, new for every start, and is tcp2udp's
-            // descriptor 3: tcp2udp itself needs no privilege for a port below 1024 or a fwmark.
-            let fwmark = config.fwmark
-            children.append(spec("tcp2udp", [
-                program, "--tcp-listen-fd", "3", "--udp-forward", "127.0.0.1:\(config.listenPort)", "--udp-bind", "127.0.0.1",
-                "--max-connections", String(tcp2udpMaxConnections), "--tcp-recv-timeout", String(tcp2udpReceiveTimeout(config)),
-            ], privileges: ChildPrivileges.tcp2udp) { return [try listeningSocket(listen, fwmark: fwmark)] })
+    /// The name of a dialing peer's udp2tcp child.
+    static func dialerName(_ peer: PeerConfig) -> String { "udp2tcp-\(peer.name?.lowercased() ?? "peer")" }
+
+    /// Starts `tcp2udp` for `WG_TCP_LISTEN`, supervised (restarted with backoff when it dies;
+    /// WireGuard's own retries then restore the tunnels).
+    static func startListener(_ config: VPNConfig, supervisor: any BootHost) throws(BootFailure) {
+        guard let listen = config.tcpListen else { return }
+        let program = try executable("tcp2udp", variable: "WG_TCP_LISTEN")
+        // The listening socket is bound here, new for every start, and is tcp2udp's
+        // descriptor 3: tcp2udp itself needs no privilege for a port below 1024 or a fwmark.
+        let fwmark = config.fwmark
+        supervisor.start(spec("tcp2udp", [
+            program, "--tcp-listen-fd", "3", "--udp-forward", "127.0.0.1:\(config.listenPort)", "--udp-bind", "127.0.0.1",
+            "--max-connections", String(tcp2udpMaxConnections), "--tcp-recv-timeout", String(tcp2udpReceiveTimeout(config)),
+        ], privileges: ChildPrivileges.tcp2udp) { return [try listeningSocket(listen, fwmark: fwmark)] })
+    }
+
+    /// Starts the supervised `udp2tcp` of a peer with a `TCP_ENDPOINT` or `GATEWAY`, on its
+    /// loopback endpoint `local`. It reports its connection's state to vpn-init on a pipe
+    /// (`TransportStatus`, returned); `reconnected` is called after each reconnection.
+    static func startDialer(_ peer: PeerConfig, local: Endpoint, config: VPNConfig, supervisor: any BootHost,
+                            reconnected: @escaping () -> Void) throws(BootFailure) -> TransportStatus {
+        let program = try executable("udp2tcp", variable: dialVariable(peer))
+        // Opened here for every start and handed over: the UDP socket WireGuard sends to
+        // (descriptor 3, with buffers udp2tcp could not force without CAP_NET_ADMIN), the
+        // certificates of the CA file (descriptor 4: a sealed in-memory copy of only its
+        // certificate blocks, read again for every start), and the status pipe (the last one).
+        var arguments = [program, "--udp-listen-fd", "3", "--tcp-forward", "\(peer.dialTarget!)"]
+        let hasCAFile = peer.dialServerName != nil && peer.tlsCAFile != nil
+        if let sni = peer.dialServerName {
+            arguments += ["--tls", "--tls-sni", sni]
+            if hasCAFile { arguments += ["--tls-ca-file", "/dev/fd/4"] }
         }
-        for (index, local) in loopback.sorted(by: { $0.key < $1.key }) {
-            let peer = config.peers[index]
-            let program = try executable("udp2tcp", variable: dialVariable(peer))
-            // Opened here for every start and handed over: the UDP socket WireGuard sends to
-            // (descriptor 3, with buffers udp2tcp could not force without CAP_NET_ADMIN), the
-            // certificates of the CA file (descriptor 4: a sealed in-memory copy of only its
-            // certificate blocks, read again for every start), and the status pipe (the last one).
-            var arguments = [program, "--udp-listen-fd", "3", "--tcp-forward", "\(peer.dialTarget!)"]
-            let hasCAFile = peer.dialServerName != nil && peer.tlsCAFile != nil
-            if let sni = peer.dialServerName {
-                arguments += ["--tls", "--tls-sni", sni]
-                if hasCAFile { arguments += ["--tls-ca-file", "/dev/fd/4"] }
+        let port = local.port
+        let openDescriptors: () throws -> [Int32] = {
+            let udp = try loopbackUDPSocket(port: port)
+            guard hasCAFile else { return [udp] }
+            do {
+                let certificates = try Boot.certificateBundle(of: peer)!
+                return [udp, try ProcessHardening.sealedMemoryFile(named: "tls-ca", certificates)]
+            } catch {
+                _ = close(udp)
+                throw error
             }
-            let port = local.port
-            let openDescriptors: () throws -> [Int32] = {
-                let udp = try loopbackUDPSocket(port: port)
-                guard hasCAFile else { return [udp] }
-                do {
-                    let certificates = try Boot.certificateBundle(of: peer)!
-                    return [udp, try ProcessHardening.sealedMemoryFile(named: "tls-ca", certificates)]
-                } catch {
-                    _ = close(udp)
-                    throw error
-                }
-            }
-            // The gateway cuts every connection after 5 h: replace it before, make-before-break.
-            if peer.gateway != nil && config.gatewayConnectionLifetime > 0 {
-                arguments += ["--tcp-connection-lifetime", String(config.gatewayConnectionLifetime)]
-            }
-            if let fwmark = config.fwmark { arguments += ["--fwmark", String(fwmark)] }
-            // The last descriptor: the pipe udp2tcp reports its connection's state on.
-            arguments += ["--status-fd", hasCAFile ? "5" : "4"]
-            let name = "udp2tcp-\(peer.name?.lowercased() ?? "peer")"
-            let status = TransportStatus(child: name, supervisor: supervisor) { reconnected(index) }
-            statuses[index] = status
-            children.append(spec(name, arguments, privileges: ChildPrivileges.udp2tcp(fwmark: config.fwmark)) { [status] in
-                var descriptors = try openDescriptors()
-                do {
-                    descriptors.append(try status.openPipe())
-                } catch {
-                    for descriptor in descriptors { _ = close(descriptor) }
-                    throw error
-                }
-                return descriptors
-            })
         }
-        for child in children { supervisor.start(child) }
-        return statuses
+        // The gateway cuts every connection after 5 h: replace it before, make-before-break.
+        if peer.gateway != nil && config.gatewayConnectionLifetime > 0 {
+            arguments += ["--tcp-connection-lifetime", String(config.gatewayConnectionLifetime)]
+        }
+        if let fwmark = config.fwmark { arguments += ["--fwmark", String(fwmark)] }
+        // The last descriptor: the pipe udp2tcp reports its connection's state on.
+        arguments += ["--status-fd", hasCAFile ? "5" : "4"]
+        let name = dialerName(peer)
+        let status = TransportStatus(child: name, supervisor: supervisor, reconnected: reconnected)
+        supervisor.start(spec(name, arguments, privileges: ChildPrivileges.udp2tcp(fwmark: config.fwmark)) { [status] in
+            var descriptors = try openDescriptors()
+            do {
+                descriptors.append(try status.openPipe())
+            } catch {
+                for descriptor in descriptors { _ = close(descriptor) }
+                throw error
+            }
+            return descriptors
+        })
+        return status
+    }
+
+    /// Stops a dialing peer's udp2tcp for good (its peer is gone or dials elsewhere now).
+    static func stopDialer(_ status: TransportStatus, supervisor: any BootHost) {
+        status.stop()
+        supervisor.stop(status.child)
     }
 
     /// tcp2udp's `--max-connections`: each dialing peer holds one connection (two for a moment

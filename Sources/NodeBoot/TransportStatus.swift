@@ -44,6 +44,9 @@ final class TransportStatus {
         return ends[1]
     }
 
+    /// Stops reading: the helper is stopped for good.
+    func stop() { close() }
+
     private func close() {
         guard descriptor >= 0 else { return }
         supervisor.unwatch(fileDescriptor: descriptor)

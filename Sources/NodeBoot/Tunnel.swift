@@ -13,11 +13,11 @@ import WireGuardModel
 /// The WireGuard interface vpn-init runs: created at boot (kernel link, or wireguard-go as a
 /// supervised child), configured again whenever wireguard-go restarts, deleted at shutdown.
 public final class Tunnel {
-    let config: VPNConfig
+    /// The running configuration; its peers change with a reload (`PeerReload`).
+    private(set) var config: VPNConfig
     let privateKey: WireGuardKey
-    let peerKeys: [PeerKeys.Keys]
-    /// Each peer's endpoint as WireGuard gets it: an address, or nil (none, or not resolved yet).
-    private(set) var endpoints: [Endpoint?]
+    /// The peers as WireGuard has them, in `config.peers`' order.
+    private(set) var peers: [LivePeer]
     let links: Links
     public private(set) var backend: any WireGuardBackend
     /// wireguard-go's UAPI side, on the userspace path: the socket each of its starts gets.
@@ -26,16 +26,18 @@ public final class Tunnel {
     private var pendingConfiguration: PendingConfiguration?
     /// wireguard-go's first process, for telling an early exit from other errors.
     private var userspacePID: pid_t?
-    /// The state each dialing peer's udp2tcp reports, by peer index.
-    private(set) var transports: [Int: TransportStatus] = [:]
+    /// The host children and timers run on.
+    let supervisor: any BootHost
+    /// Whether a background retry of unresolved endpoints is scheduled.
+    private var resolving = false
 
-    private init(settings: BootSettings, peerKeys: [PeerKeys.Keys], endpoints: [Endpoint?], links: Links,
+    private init(settings: BootSettings, peers: [LivePeer], links: Links, supervisor: any BootHost,
                  backend: any WireGuardBackend, userspace: UserspaceWireGuard?) {
         config = settings.config
         privateKey = settings.privateKey
-        self.peerKeys = peerKeys
-        self.endpoints = endpoints
+        self.peers = peers
         self.links = links
+        self.supervisor = supervisor
         self.backend = backend
         self.userspace = userspace
     }
@@ -46,9 +48,9 @@ public final class Tunnel {
     static func bringUp(_ settings: BootSettings, supervisor: any BootHost, system: any NodeSystem) throws(BootFailure) -> Tunnel {
         let config = settings.config
         let keys = try PeerKeys.load(config.peers, wait: config.peerKeyWait, agent: settings.agent, shouldStop: stopRequested)
-        let loopback = try Transport.loopbackEndpoints(for: config.peers)
-        let endpoints = config.peers.indices.map { index in
-            loopback[index] ?? config.peers[index].endpoint.flatMap { resolveAtBoot($0, variable: config.peers[index].variable(.endpoint)) }
+        var peers: [LivePeer] = []
+        for (peer, keys) in zip(config.peers, keys) {
+            peers.append(try LivePeer(peer, keys: keys, resolveFor: 10))
         }
         let links: Links
         do { links = Links(connection: NetlinkConnection(transport: try system.netlink(.route))) } catch { throw BootFailure(exitCode: .failure, "\(error)") }
@@ -81,18 +83,17 @@ public final class Tunnel {
                 throw BootFailure(exitCode: .failure, "\(error)")
             }
         }
-        let tunnel = Tunnel(settings: settings, peerKeys: keys, endpoints: endpoints, links: links, backend: backend, userspace: uapi)
+        let tunnel = Tunnel(settings: settings, peers: peers, links: links, supervisor: supervisor, backend: backend, userspace: uapi)
         let mtu = config.mtuChoice
         Log.info("interface MTU", ("interface", name), ("mtu", mtu.mtu), ("reason", mtu.reason))
         if userspace { try tunnel.startUserspace(supervisor, system: system) }
         // wireguard-go is still starting: its configuration waits in its socket's backlog while
         // the link, the helpers and (in Boot.bringUp) the firewall are set up; finishBringUp waits.
         do { tunnel.pendingConfiguration = try tunnel.beginConfigure() } catch { throw tunnel.failure(error) }
-        tunnel.transports = try Transport.start(config, loopback: loopback, supervisor: supervisor) { [weak tunnel] index in
-            tunnel?.sendNow(toPeer: index)
-        }
-        tunnel.writeRenderedConfig(loopback: loopback)
-        tunnel.retryUnresolvedEndpoints(supervisor, delay: .seconds(2))
+        try Transport.startListener(config, supervisor: supervisor)
+        for index in tunnel.peers.indices { try tunnel.startDialer(index) }
+        tunnel.writeRenderedConfig()
+        tunnel.retryUnresolvedEndpoints(delay: .seconds(2))
         return tunnel
     }
 
@@ -179,14 +180,8 @@ public final class Tunnel {
 
     /// The device configuration: key, port, fwmark and exactly the configured peers.
     var deviceConfig: WireGuardDeviceConfig {
-        let peers = config.peers.indices.map { index in
-            WireGuardPeerConfig(
-                publicKey: peerKeys[index].publicKey, presharedKey: peerKeys[index].presharedKey ?? zeroKey,
-                endpoint: endpoints[index], persistentKeepalive: config.peers[index].persistentKeepalive ?? 0,
-                replaceAllowedIPs: true, allowedIPs: config.peers[index].allowedIPs)
-        }
-        return WireGuardDeviceConfig(interfaceName: config.interfaceName, privateKey: privateKey, listenPort: config.listenPort,
-                                     fwmark: config.fwmark ?? 0, replacePeers: true, peers: peers)
+        WireGuardDeviceConfig(interfaceName: config.interfaceName, privateKey: privateKey, listenPort: config.listenPort,
+                              fwmark: config.fwmark ?? 0, replacePeers: true, peers: peers.map(\.wireGuardConfig))
     }
 
     /// Applies the device configuration, then MTU, addresses, up, and routes through rtnetlink.
@@ -235,9 +230,11 @@ public final class Tunnel {
     /// `$VPN_DATA_DIR/wg0.conf` (0600): what `vpn-init render` prints, for inspection. It
     /// carries the private key only when that is the key file's, already on the volume: a key
     /// from `WG_PRIVATE_KEY` or the guest agent is never written to disk.
-    private func writeRenderedConfig(loopback: [Int: Endpoint]) {
+    func writeRenderedConfig() {
         let path = "\(config.dataDirectory)/\(config.interfaceName).conf"
-        let quick = config.quickConfig(privateKey: privateKey, peerKeys: peerKeys, tcpPeerEndpoints: loopback)
+        var loopback: [Int: Endpoint] = [:]
+        for (index, peer) in peers.enumerated() { loopback[index] = peer.loopback }
+        let quick = config.quickConfig(privateKey: privateKey, peerKeys: peers.map(\.keys), tcpPeerEndpoints: loopback)
         let note: String? = switch config.privateKey {
         case .file: nil
         case .inline: Self.inlinePrivateKeyNote
@@ -260,38 +257,230 @@ public final class Tunnel {
     /// Makes WireGuard send to a peer at once (a keepalive, or a handshake when there is no
     /// session): setting a persistent keepalive where there was none does that in the kernel
     /// and in wireguard-go alike; the peer's own setting is put back right after.
-    func sendNow(toPeer index: Int) {
-        let keepalive = config.peers[index].persistentKeepalive ?? 0
-        let publicKey = peerKeys[index].publicKey
+    func sendNow(toPeer id: String) {
+        guard let peer = peers.first(where: { $0.id == id }) else { return }
+        let keepalive = peer.config.persistentKeepalive ?? 0
         do {
             for seconds in keepalive == 0 ? [UInt16(1), 0] : [0, keepalive] {
-                let update = WireGuardPeerConfig(publicKey: publicKey, updateOnly: true, persistentKeepalive: seconds)
+                let update = WireGuardPeerConfig(publicKey: peer.keys.publicKey, updateOnly: true, persistentKeepalive: seconds)
                 try backend.configure(WireGuardDeviceConfig(interfaceName: config.interfaceName, peers: [update]))
             }
-            Log.info("transport reconnected; WireGuard sends at once", ("peer", config.peers[index].variablePrefix))
+            Log.info("transport reconnected; WireGuard sends at once", ("peer", id))
         } catch {
-            Log.warn("cannot make WireGuard send after a reconnection", ("peer", config.peers[index].variablePrefix), ("error", error))
+            Log.warn("cannot make WireGuard send after a reconnection", ("peer", id), ("error", error))
         }
     }
 
-    /// Keeps resolving endpoints that did not resolve at boot, and sets each once it does.
-    private func retryUnresolvedEndpoints(_ supervisor: any BootHost, delay: Duration) {
-        let pending = config.peers.indices.filter { config.peers[$0].endpoint != nil && endpoints[$0] == nil }
-        guard !pending.isEmpty else { return }
-        supervisor.schedule(after: delay) { [self] in
-            for index in pending {
-                guard let endpoint = try? Resolver.resolve(config.peers[index].endpoint!) else { continue }
-                let update = WireGuardPeerConfig(publicKey: peerKeys[index].publicKey, updateOnly: true, endpoint: endpoint)
+    /// Applies the peers of `next` (the running configuration but for its peers, whose keys are
+    /// `keys`) live: only what differs is sent to WireGuard, in one request without
+    /// `REPLACE_PEERS`, so unchanged peers keep their sessions and counters; routes and udp2tcp
+    /// helpers follow, and the MTU when the rule picks another. When a step fails, what was done
+    /// is undone (best effort) and the running peers stay as they were.
+    func applyPeers(_ next: VPNConfig, keys: [PeerKeys.Keys]) throws(BootFailure) -> PeerChanges {
+        let current = Dictionary(uniqueKeysWithValues: peers.map { ($0.id, $0) })
+        let kept = Set(next.peers.map(\.variablePrefix))
+        var changes = PeerChanges()
+        var updated: [LivePeer] = []
+        var requests: [WireGuardPeerConfig] = []
+        var undo: [WireGuardPeerConfig] = []
+        var newDialers: [Int] = []
+        // The ids of peers whose udp2tcp goes (removed, or reached another way now).
+        var oldDialers: [String] = []
+        for old in peers where !kept.contains(old.id) {
+            changes.removed.append(old.name)
+            requests.append(WireGuardPeerConfig(publicKey: old.keys.publicKey, remove: true))
+            undo.append(old.wireGuardConfig)
+            if old.transport != nil { oldDialers.append(old.id) }
+        }
+        for (peerConfig, peerKeys) in zip(next.peers, keys) {
+            let old = current[peerConfig.variablePrefix]
+            var peer: LivePeer
+            if let old, old.config == peerConfig, old.keys.publicKey == peerKeys.publicKey, old.keys.presharedKey == peerKeys.presharedKey {
+                updated.append(old)
+                changes.unchanged += 1
+                continue
+            }
+            if let old, old.config.sameTransport(as: peerConfig) {
+                // Same way of reaching it: keep its udp2tcp (and loopback port) or resolved address.
+                peer = old
+                peer.config = peerConfig
+                peer.keys = peerKeys
+                if old.config.dialTarget == nil && old.config.endpoint != peerConfig.endpoint {
+                    peer.endpoint = peerConfig.endpoint.flatMap { resolveAtBoot($0, variable: peerConfig.variable(.endpoint), timeout: 0) }
+                }
+            } else {
+                peer = try LivePeer(peerConfig, keys: peerKeys, resolveFor: 0)
+                if peer.loopback != nil { newDialers.append(updated.count) }
+                if let old, old.transport != nil { oldDialers.append(old.id) }
+            }
+            if let old {
+                changes.changed.append(peer.name)
+                if old.keys.publicKey != peer.keys.publicKey {
+                    requests.append(WireGuardPeerConfig(publicKey: old.keys.publicKey, remove: true))
+                    undo.append(WireGuardPeerConfig(publicKey: peer.keys.publicKey, remove: true))
+                }
+                undo.append(old.wireGuardConfig)
+            } else {
+                changes.added.append(peer.name)
+                undo.append(WireGuardPeerConfig(publicKey: peer.keys.publicKey, remove: true))
+            }
+            requests.append(peer.wireGuardConfig)
+            updated.append(peer)
+        }
+        guard !changes.isEmpty else { return changes }
+
+        let name = config.interfaceName
+        let before = self.peers
+        var addedRoutes: [IPNetwork] = []
+        var link: LinkAttributes?
+        // Helpers that go stop first: a changed peer's new udp2tcp has the same child name.
+        for index in before.indices where oldDialers.contains(before[index].id) {
+            Transport.stopDialer(before[index].transport!, supervisor: supervisor)
+        }
+        self.peers = updated
+        do throws(BootFailure) {
+            for index in newDialers { try startDialer(index) }
+            do {
+                try backend.configure(WireGuardDeviceConfig(interfaceName: name, peers: requests))
+            } catch {
+                throw BootFailure(exitCode: .failure, "\(error)")
+            }
+            let oldRoutes = Set(Routes.needed(allowedIPs: before.flatMap(\.config.allowedIPs), interfaceAddresses: config.addresses))
+            let newRoutes = Routes.needed(allowedIPs: updated.flatMap(\.config.allowedIPs), interfaceAddresses: config.addresses)
+            do throws(SystemCallError) {
+                guard let found = try links.link(named: name) else {
+                    throw SystemCallError("netlink \(RouteMessageType.getLink)", name, errno: ENODEV)
+                }
+                link = found
+                for route in newRoutes where !oldRoutes.contains(route) {
+                    try links.addRoute(route, via: found)
+                    addedRoutes.append(route)
+                }
+                for route in oldRoutes.subtracting(newRoutes) { try links.deleteRoute(route, via: found) }
+                let mtu = next.mtuChoice
+                if mtu.mtu != config.mtuChoice.mtu {
+                    try links.setMTU(UInt32(mtu.mtu), of: found)
+                    Log.info("interface MTU", ("interface", name), ("mtu", mtu.mtu), ("reason", mtu.reason))
+                }
+            } catch {
+                throw BootFailure(exitCode: .failure, "\(error)")
+            }
+        } catch {
+            // Undo: the peers as they were, the routes added removed, the new helpers stopped.
+            do { try backend.configure(WireGuardDeviceConfig(interfaceName: name, peers: undo)) } catch {
+                Log.error("cannot restore the peers after a failed reload", ("error", error))
+            }
+            if let link { for route in addedRoutes { try? links.deleteRoute(route, via: link) } }
+            for index in newDialers {
+                if let transport = self.peers[index].transport { Transport.stopDialer(transport, supervisor: supervisor) }
+            }
+            self.peers = before
+            for index in before.indices where oldDialers.contains(before[index].id) {
+                do { try startDialer(index) } catch { Log.error("cannot restart a peer's udp2tcp", ("peer", before[index].id), ("error", error)) }
+            }
+            throw error
+        }
+        config = next
+        writeRenderedConfig()
+        retryUnresolvedEndpoints(delay: .seconds(2))
+        return changes
+    }
+
+    /// Starts the udp2tcp of the peer at `index` if it dials over TCP.
+    private func startDialer(_ index: Int) throws(BootFailure) {
+        guard let local = peers[index].loopback else { return }
+        let id = peers[index].id
+        peers[index].transport = try Transport.startDialer(peers[index].config, local: local, config: config, supervisor: supervisor) {
+            [weak self] in self?.sendNow(toPeer: id)
+        }
+    }
+
+    /// Keeps resolving endpoints that did not resolve (at boot, or at a reload), and sets each
+    /// once it does; one retry chain runs at a time, over the peers of the moment.
+    private func retryUnresolvedEndpoints(delay: Duration) {
+        guard !resolving, peers.contains(where: \.isUnresolved) else { return }
+        resolving = true
+        supervisor.schedule(after: delay) { [weak self] in
+            guard let self else { return }
+            resolving = false
+            for index in peers.indices where peers[index].isUnresolved {
+                guard let endpoint = try? Resolver.resolve(peers[index].config.endpoint!) else { continue }
+                let update = WireGuardPeerConfig(publicKey: peers[index].keys.publicKey, updateOnly: true, endpoint: endpoint)
                 do {
                     try backend.configure(WireGuardDeviceConfig(interfaceName: config.interfaceName, peers: [update]))
-                    endpoints[index] = endpoint
-                    Log.info("peer endpoint resolved", ("variable", config.peers[index].variable(.endpoint)), ("endpoint", endpoint))
+                    peers[index].endpoint = endpoint
+                    Log.info("peer endpoint resolved", ("variable", peers[index].config.variable(.endpoint)), ("endpoint", endpoint))
                 } catch {
                     Log.warn("cannot set peer endpoint", ("endpoint", endpoint), ("error", error))
                 }
             }
-            retryUnresolvedEndpoints(supervisor, delay: min(delay * 2, .seconds(30)))
+            retryUnresolvedEndpoints(delay: min(delay * 2, .seconds(30)))
         }
+    }
+}
+
+/// What a reload changed, by peer name.
+public struct PeerChanges: Equatable, Sendable {
+    public var added: [String] = []
+    public var removed: [String] = []
+    public var changed: [String] = []
+    public var unchanged = 0
+
+    public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty }
+}
+
+extension PeerConfig {
+    /// Whether `other` reaches the peer the same way: the same TCP target and TLS settings (its
+    /// udp2tcp can stay), or both over UDP.
+    func sameTransport(as other: PeerConfig) -> Bool {
+        tcpEndpoint == other.tcpEndpoint && gateway == other.gateway && tlsSNI == other.tlsSNI && tlsCAFile == other.tlsCAFile
+    }
+}
+
+/// A peer as the running node holds it: its configuration, keys, and the endpoint WireGuard
+/// has for it.
+struct LivePeer {
+    var config: PeerConfig
+    var keys: PeerKeys.Keys
+    /// The endpoint as WireGuard gets it: an address, udp2tcp's loopback address for a dialing
+    /// peer, or nil (none, or not resolved yet).
+    var endpoint: Endpoint?
+    /// udp2tcp's loopback endpoint, for a peer that dials over TCP.
+    var loopback: Endpoint?
+    /// The state its udp2tcp reports.
+    var transport: TransportStatus?
+
+    /// The peer's variable prefix (`WG_PEER_B_`): what names it across reloads.
+    var id: String { config.variablePrefix }
+    /// Its NAME in lower case (`b`), as logs and child names show it; `peer` for `WG_PEER_`.
+    var name: String { config.name?.lowercased() ?? "peer" }
+
+    /// A new peer: a dialing one gets a free loopback port; an endpoint name is resolved, trying
+    /// for up to `resolveFor` seconds (0: once).
+    init(_ config: PeerConfig, keys: PeerKeys.Keys, resolveFor seconds: Double) throws(BootFailure) {
+        self.config = config
+        self.keys = keys
+        if config.dialTarget != nil {
+            loopback = try Transport.loopbackEndpoint(for: config)
+            endpoint = loopback
+        } else if let configured = config.endpoint {
+            endpoint = resolveAtBoot(configured, variable: config.variable(.endpoint), timeout: seconds)
+        }
+    }
+
+    /// Whether it has an endpoint name that has not resolved yet.
+    var isUnresolved: Bool { config.endpoint != nil && config.dialTarget == nil && endpoint == nil }
+
+    /// What WireGuard gets for it: everything, replacing its allowed IPs.
+    var wireGuardConfig: WireGuardPeerConfig {
+        WireGuardPeerConfig(
+            publicKey: keys.publicKey, presharedKey: keys.presharedKey ?? zeroKey, endpoint: endpoint,
+            persistentKeepalive: config.persistentKeepalive ?? 0, replaceAllowedIPs: true, allowedIPs: config.allowedIPs)
+    }
+
+    /// Whether `other` is this peer unchanged: the same settings and keys.
+    func isUnchanged(as other: LivePeer) -> Bool {
+        config == other.config && keys.publicKey == other.keys.publicKey && keys.presharedKey == other.keys.presharedKey
     }
 }
 

@@ -73,6 +73,8 @@ final class ChildRecord {
     var starts = 0
     /// Whether shutdown has signalled it.
     var terminated = false
+    /// Stopped for good with `Supervisor.stop`: its record goes once it has exited.
+    var removed = false
 
     init(spec: ChildSpec, isMain: Bool, backoff: Backoff) {
         self.spec = spec

@@ -55,6 +55,7 @@ public final class Supervisor {
     var children: [ChildRecord] = []
     var teardowns: [(name: String, body: () throws -> Void)] = []
     var watchers: [Int32: () -> Void] = [:]
+    var signalHandlers: [Int32: () -> Void] = [:]
     var timers: [(due: MonotonicInstant, body: () -> Void)] = []
     var random = SystemRandomNumberGenerator()
     var shutdown: Shutdown?
@@ -99,6 +100,34 @@ public final class Supervisor {
     /// Stops watching a descriptor.
     public func unwatch(fileDescriptor: Int32) {
         watchers[fileDescriptor] = nil
+    }
+
+    /// Calls `handler` on the loop whenever `signal` (one of `InitSignals.forwarded`, not SIGTERM
+    /// or SIGINT) arrives, before it is forwarded to the main command as usual.
+    public func onSignal(_ signal: Int32, _ handler: @escaping () -> Void) {
+        signalHandlers[signal] = handler
+    }
+
+    /// Stops the child `name` for good (a helper whose peer is gone): a pending restart is
+    /// dropped; a running child gets SIGTERM to its group, and SIGKILL if it is still there after
+    /// the shutdown grace. Its record goes once it has exited, so the name can be used again.
+    public func stop(_ name: String) {
+        for child in children where child.spec.name == name && !child.isMain && !child.removed {
+            child.removed = true
+            switch child.machine.stop() {
+            case .none:
+                children.removeAll { $0 === child }
+            case .terminate:
+                Log.info("stopping child", ("name", name), ("pid", child.pid), ("signal", "SIGTERM"))
+                child.terminated = true
+                signalGroup(of: child, SIGTERM)
+                schedule(after: configuration.shutdownGrace) { [weak self, child] in
+                    guard child.pid != 0 else { return }
+                    Log.warn("child still running after the grace period; killing it", ("name", name), ("pid", child.pid))
+                    self?.signalGroup(of: child, SIGKILL)
+                }
+            }
+        }
     }
 
     /// Calls `handler` once on the loop after `delay`.
@@ -267,6 +296,7 @@ public final class Supervisor {
                     killEverything(reason: name + " during shutdown")
                 }
             case _ where InitSignals.forwarded.contains(received.signal):
+                signalHandlers[received.signal]?()
                 if let main = children.first(where: { $0.isMain && $0.pid != 0 }) {
                     Log.debug("signal forwarded", ("signal", name), ("pid", main.pid))
                     signalGroup(of: main, received.signal)
@@ -322,6 +352,7 @@ public final class Supervisor {
         }
         let action = child.machine.exited(status, at: now, using: &random)
         logExit(child, status: status, action: action, pid: pid)
+        if child.removed { children.removeAll { $0 === child } }
         if child.isMain && shutdown == nil {
             beginShutdown(reason: "main command exited", exitCode: status.shellCode, mainSignal: SIGTERM)
         }
@@ -334,8 +365,9 @@ public final class Supervisor {
             Log.warn("child exited", name, ("pid", pid), ("status", status), ("restarts", restarts),
                      ("next_in", DurationText.format(delay)))
         case .finish:
-            let level: LogLevel = status?.isSuccess == true || shutdown != nil ? .info : .warn
-            Log.emit(level, shutdown != nil ? "child stopped" : "child exited", [name, ("pid", pid), ("status", status)])
+            let stopped = shutdown != nil || child.removed
+            let level: LogLevel = status?.isSuccess == true || stopped ? .info : .warn
+            Log.emit(level, stopped ? "child stopped" : "child exited", [name, ("pid", pid), ("status", status)])
         }
     }
 

@@ -138,6 +138,19 @@ public final class Links {
         try connection.request(request, Self.name(.newRoute, "\(network) dev \(link.name)"))
     }
 
+    /// Deletes the route to `destination` out of `link` (`ip route del 10.1.0.0/16 dev wg0`);
+    /// a route that is not there (`ESRCH`) is no error.
+    public func deleteRoute(_ destination: IPNetwork, via link: LinkAttributes) throws(SystemCallError) {
+        let network = destination.masked
+        let request = RouteNetlink.deleteRoute(index: link.index, family: UInt8(network.address.family),
+                                               destination: network.address.bytes, prefixLength: UInt8(network.prefixLength))
+        do {
+            try connection.request(request, Self.name(.deleteRoute, "\(network) dev \(link.name)"))
+        } catch where error.errno == ESRCH {
+            return
+        }
+    }
+
     /// `RTM_NEWLINK` for a link named `name` (already validated), read back once created.
     private func create(named name: String, kind: String) throws(SystemCallError) -> LinkAttributes {
         try connection.request(RouteNetlink.newLink(name: name, kind: kind), Self.name(.newLink, name))

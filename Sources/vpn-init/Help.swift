@@ -19,6 +19,7 @@ enum Help {
           vpn-init status [--json]          show the live interface: keys, port, peers, handshakes, traffic
           vpn-init health [--max-handshake-age S]
                                             exit 0 when the tunnel is up (and every peer shook hands within S)
+          vpn-init reload                   apply WG_PEERS_FILE again, live, and print the outcome
           vpn-init version                  print the version
           vpn-init help [COMMAND]           print this help, or a command's
 
@@ -81,6 +82,15 @@ enum Help {
             Exits 0 when the interface exists, is up and has its key and listen port; with
             --max-handshake-age, also when every peer shook hands within SECONDS. Otherwise exits 1
             with the reason on stderr. The image's Docker HEALTHCHECK runs it.
+            """,
+        "reload": """
+            USAGE: vpn-init reload [--interface NAME]
+
+            Makes the running vpn-init (of $WG_INTERFACE, else wg0) read WG_PEERS_FILE again, as
+            SIGHUP or a change to the file does, and prints the outcome: the peers added, removed
+            and changed (the others keep their sessions), or that nothing changed. An invalid file
+            changes nothing: its problems are printed as FILE:LINE: VARIABLE: reason.
+            Exit codes: 0 applied or unchanged, 78 file refused, 1 failed or no answer within 30 s.
             """,
         "version": "USAGE: vpn-init version\n\nPrints the version of vpn-init.",
         "help": "USAGE: vpn-init help [COMMAND]\n\nPrints the overview, or the help of COMMAND.",

@@ -82,7 +82,11 @@ enum InitMode {
             ("implementation", tunnel.backend.implementation.rawValue), ("key_source", config.keySource.rawValue),
             ("node_name", config.nodeName)
         )
-        let status = withExtendedLifetime(tunnel) { supervisor.run() }
+        // Live peers: SIGHUP, `vpn-init reload` and changes to WG_PEERS_FILE apply its peers.
+        let reload = PeerReload(environment: environment, settings: settings, tunnel: tunnel, host: supervisor,
+                                runtimeDirectory: NodeIdentity.directory)
+        reload.start()
+        let status = withExtendedLifetime((tunnel, reload)) { supervisor.run() }
         exit(status)
     }
 

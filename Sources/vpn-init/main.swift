@@ -16,6 +16,7 @@ setLogLevel(from: ProcessEnvironment.current())
 let tools: [String: ([String]) -> ExitCode] = [
     "genkey": KeyCommands.genkey, "pubkey": KeyCommands.pubkey, "public-key": KeyCommands.publicKey,
     "render": RenderCommand.run, "status": StatusCommand.status, "health": StatusCommand.health,
+    "reload": ReloadCommand.run,
 ]
 
 if let name = arguments.first, let tool = tools[name] {

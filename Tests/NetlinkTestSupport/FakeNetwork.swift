@@ -70,18 +70,31 @@ public final class FakeNetwork {
             }
             return [.acknowledge]
         case .newRoute:
-            var attributes = AttributeDecoder(payload, from: 12)
-            var destination: [UInt8] = []
-            var index: Int32 = 0
-            while attributes.next() {
-                if attributes.type == RouteNetlink.RouteAttribute.destination { destination = attributes.bytes() }
-                if attributes.type == RouteNetlink.RouteAttribute.outputInterface { index = Int32(bitPattern: attributes.uint32()) }
-            }
+            let (index, destination) = routeTarget(payload)
             routes.append((index, payload[0], destination, payload[1]))
+            return [.acknowledge]
+        case .deleteRoute:
+            let (index, destination) = routeTarget(payload)
+            guard let position = routes.firstIndex(where: { $0.0 == index && $0.2 == destination && $0.3 == payload[1] }) else {
+                return [.error(3)]  // ESRCH
+            }
+            routes.remove(at: position)
             return [.acknowledge]
         default:
             return [.error(95)]
         }
+    }
+
+    /// The output interface and destination of a route request.
+    private func routeTarget(_ payload: [UInt8]) -> (index: Int32, destination: [UInt8]) {
+        var attributes = AttributeDecoder(payload, from: 12)
+        var destination: [UInt8] = []
+        var index: Int32 = 0
+        while attributes.next() {
+            if attributes.type == RouteNetlink.RouteAttribute.destination { destination = attributes.bytes() }
+            if attributes.type == RouteNetlink.RouteAttribute.outputInterface { index = Int32(bitPattern: attributes.uint32()) }
+        }
+        return (index, destination)
     }
 
     private func newLink(_ request: NetlinkMessage) -> [FakeKernel.Reply] {

@@ -165,9 +165,28 @@ final class FakeHost: BootHost {
         teardowns.append(body)
     }
 
-    func schedule(after delay: Duration, _ handler: @escaping () -> Void) {}
+    /// The children stopped for good, in order.
+    private(set) var stopped: [String] = []
+    /// The handlers of signals, as the supervisor's loop would call them.
+    private(set) var signalHandlers: [Int32: () -> Void] = [:]
+    /// Timers, run by `runTimers` (the fake has no clock).
+    private var timers: [() -> Void] = []
+
+    func schedule(after delay: Duration, _ handler: @escaping () -> Void) { timers.append(handler) }
     func watch(fileDescriptor: Int32, _ handler: @escaping () -> Void) {}
     func unwatch(fileDescriptor: Int32) {}
+    func stop(_ name: String) {
+        stopped.append(name)
+        children.removeAll { $0.name == name }
+    }
+    func onSignal(_ signal: Int32, _ handler: @escaping () -> Void) { signalHandlers[signal] = handler }
+
+    /// Runs the timers scheduled so far, once each.
+    func runTimers() {
+        let due = timers
+        timers = []
+        for timer in due { timer() }
+    }
 
     /// Runs the undo steps in reverse order, as the supervisor does at shutdown; returns the
     /// names of those that failed.
