@@ -426,6 +426,13 @@ public struct PeerChanges: Equatable, Sendable {
     public var changed: [String] = []
     public var unchanged = 0
 
+    public init(added: [String] = [], removed: [String] = [], changed: [String] = [], unchanged: Int = 0) {
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+        self.unchanged = unchanged
+    }
+
     public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty }
 }
 
