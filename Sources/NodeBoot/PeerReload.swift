@@ -57,6 +57,8 @@ public final class PeerReload {
     private var scheduled = false
     /// Reloads done so far.
     public private(set) var generation = 0
+    /// Reloads by outcome (`applied`, `unchanged`, `refused`, `failed`, `no-file`).
+    public private(set) var outcomes: [String: Int] = [:]
 
     public init(environment: [String: String], settings: BootSettings, tunnel: Tunnel, host: any BootHost, runtimeDirectory: String) {
         self.environment = environment
@@ -84,8 +86,12 @@ public final class PeerReload {
         do {
             let watch = try DirectoryWatch(directory: directory)
             self.watch = watch
+            // A file that is a symbolic link (a Kubernetes ConfigMap or Secret swaps a `..data`
+            // link beside it) changes with any entry of the directory.
+            let followsLink = Files.isSymbolicLink(file)
             host.watch(fileDescriptor: watch.fileDescriptor) { [weak self] in
-                guard let self, watch.drain().contains(name), !scheduled else { return }
+                let names = watch.drain()
+                guard let self, followsLink ? !names.isEmpty : names.contains(name), !scheduled else { return }
                 scheduled = true
                 host.schedule(after: Self.debounce) { [weak self] in
                     self?.scheduled = false
@@ -102,6 +108,7 @@ public final class PeerReload {
     public func reload(trigger: String) -> Outcome {
         generation += 1
         let outcome = evaluate()
+        outcomes[outcome.status, default: 0] += 1
         let file = settings.config.peersFile
         switch outcome {
         case .applied(let changes):
