@@ -43,6 +43,9 @@ public final class PeerReload {
 
     /// How long after a file event the file is read: a writer's burst of events makes one reload.
     public static let debounce: Duration = .milliseconds(250)
+    /// Seconds a reload waits for the guest agent to derive a new `NODE` key (a local socket
+    /// answers in milliseconds; the supervisor's loop waits meanwhile).
+    static let agentTimeout = 3.0
 
     private let environment: [String: String]
     private let settings: BootSettings
@@ -146,12 +149,14 @@ public final class PeerReload {
         for peer in tunnel.peers {
             if case .node(let node) = peer.config.publicKey, peer.config.presharedKeyFile == nil { derived[node] = peer.keys }
         }
+        // A shorter wait for the agent than at boot: the loop waits for it.
+        let agent = settings.agent.map { _ in DstackMode.agent(settings.config, timeout: Self.agentTimeout) }
         var keys: [PeerKeys.Keys] = []
         for peer in peers {
             if case .node(let node) = peer.publicKey, peer.presharedKeyFile == nil, let known = derived[node] {
                 keys.append(known)
             } else {
-                keys += try PeerKeys.load([peer], wait: 0, agent: settings.agent)
+                keys += try PeerKeys.load([peer], wait: 0, agent: agent)
             }
         }
         return keys
