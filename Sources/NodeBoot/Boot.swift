@@ -1,4 +1,5 @@
 import Config
+import Metrics
 import DstackAgent
 import SystemCalls
 import VPNLog
@@ -56,6 +57,28 @@ public enum Boot {
         try Forwarding.install(settings, supervisor: host, system: system)
         try tunnel.finishBringUp()
         return tunnel
+    }
+
+    /// Serves `/metrics` and `/healthz` on `address` (`VPN_METRICS_LISTEN`) from the running
+    /// node: its device read per scrape, the supervisor's restart counts, each dialing peer's
+    /// transport, the reloads by outcome.
+    public static func startMetrics(_ address: TCPListen, settings: BootSettings, tunnel: Tunnel, reload: PeerReload,
+                                    host: any BootHost, version: String) throws(SystemCallError) -> MetricsServer {
+        let config = settings.config
+        let nodeName = config.nodeName ?? hostName()
+        let node = MetricsServer.Node(metrics: { [weak tunnel, weak reload] in
+            let (peers, transports) = tunnel?.metricsPeers() ?? (nil, [])
+            return NodeMetrics(
+                interface: config.interfaceName, version: version,
+                implementation: tunnel?.backend.implementation.rawValue ?? "", keySource: config.keySource.rawValue,
+                nodeName: nodeName, peers: peers, childRestarts: host.restartCounts(), transports: transports,
+                reloads: ["applied", "unchanged", "refused", "failed"].map { ($0, reload?.outcomes[$0] ?? 0) })
+        }, health: { [weak tunnel] maxAge in
+            guard let tunnel else { return Health.Verdict(healthy: false, line: "unhealthy: shutting down") }
+            return Health.check(interface: config.interfaceName, links: tunnel.links, device: tunnel.readDevice,
+                                maxHandshakeAge: maxAge, now: wallClockSeconds())
+        })
+        return try MetricsServer(address: address, node: node, host: host)
     }
 
     /// Validates the environment, then loads (or on first boot creates) the node's key, and,

@@ -71,10 +71,26 @@ enum InitMode {
             exit(supervisor.run())
         }
 
+        let config = settings.config
+        // Live peers: SIGHUP, `vpn-init reload` and changes to WG_PEERS_FILE apply its peers.
+        let reload = PeerReload(environment: environment, settings: settings, tunnel: tunnel, host: supervisor,
+                                runtimeDirectory: NodeIdentity.directory)
+        reload.start()
+        var metrics: MetricsServer?
+        if let address = config.metricsListen {
+            do {
+                metrics = try Boot.startMetrics(address, settings: settings, tunnel: tunnel, reload: reload, host: supervisor,
+                                                version: vpnInitVersion)
+                Log.info("metrics listening", ("address", address))
+            } catch {
+                Log.error("cannot listen for metrics", ("variable", "VPN_METRICS_LISTEN"), ("address", address), ("error", error))
+                supervisor.requestShutdown(reason: "boot failed", exitCode: ExitCode.failure.rawValue)
+                exit(supervisor.run())
+            }
+        }
         if !command.isEmpty {
             supervisor.startMain(arguments: command, environment: childEnvironment)
         }
-        let config = settings.config
         Log.info(
             "ready", ("interface", config.interfaceName),
             ("address", config.addresses.map(\.description).joined(separator: ",")),
@@ -82,11 +98,7 @@ enum InitMode {
             ("implementation", tunnel.backend.implementation.rawValue), ("key_source", config.keySource.rawValue),
             ("node_name", config.nodeName)
         )
-        // Live peers: SIGHUP, `vpn-init reload` and changes to WG_PEERS_FILE apply its peers.
-        let reload = PeerReload(environment: environment, settings: settings, tunnel: tunnel, host: supervisor,
-                                runtimeDirectory: NodeIdentity.directory)
-        reload.start()
-        let status = withExtendedLifetime((tunnel, reload)) { supervisor.run() }
+        let status = withExtendedLifetime((tunnel, reload, metrics)) { supervisor.run() }
         exit(status)
     }
 
