@@ -5,11 +5,16 @@
 # Source after scripts/lib/checks.sh; set $bin (vpn-init) and $work (a temp dir) first.
 # A suite with another topology builds its own namespaces instead of nodes_create, sets $ns_a
 # and $ns_b to them, and defines its own node_env after sourcing this file: node_start,
-# node_kill, node_exec and nodes_destroy work the same.
+# node_kill, node_exec and nodes_destroy work the same. A suite with more nodes lists them in
+# $node_names (default "a b") and sets $ns_NODE for each (scripts/test-etcd: a, b and c).
 
 NS_PREFIX=${NS_PREFIX:-vt$$}
 ns_a=${NS_PREFIX}a
 ns_b=${NS_PREFIX}b
+node_names=${node_names:-a b}
+
+# node_ns NODE: the node's network namespace, $ns_NODE.
+node_ns() { local var=ns_$1; echo "${!var:-}"; }
 
 nodes_create() {
   ip netns add "$ns_a" && ip netns add "$ns_b" || return 1
@@ -25,10 +30,12 @@ nodes_create() {
 }
 
 nodes_destroy() {
-  local node
-  for node in a b; do node_kill "$node" KILL; done
-  ip netns del "$ns_a" 2>/dev/null
-  ip netns del "$ns_b" 2>/dev/null
+  local node ns
+  for node in $node_names; do node_kill "$node" KILL; done
+  for node in $node_names; do
+    ns=$(node_ns "$node")
+    [ -z "$ns" ] || ip netns del "$ns" 2>/dev/null
+  done
   return 0
 }
 
@@ -50,7 +57,8 @@ node_env() {
 node_start() {
   local node=$1 ns vars=() cmd=()
   shift
-  [ "$node" = a ] && ns=$ns_a || ns=$ns_b
+  ns=$(node_ns "$node")
+  [ -n "$ns" ] || { echo "  node_start: no namespace for node $node" >&2; return 1; }
   local base=() unset=" " word
   while [ $# -gt 0 ] && [ "$1" != -- ]; do
     case "$1" in unset:*) unset+="${1#unset:} " ;; *) vars+=("$1") ;; esac
