@@ -17,6 +17,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("udp-over-tcp-framing", [.product(name: "NIOCore", package: "swift-nio")]),
     ("proxy-protocol", []),
     ("guest-agent", []),
+    ("metrics-request", []),
 ]
 
 let package = Package(

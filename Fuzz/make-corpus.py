@@ -150,7 +150,22 @@ def uapi_seeds():
         write("uapi", name, text)
 
 
+def metrics_request_seeds():
+    requests = {
+        "scrape": b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9586\r\nUser-Agent: Prometheus/2.42.0\r\n"
+                  b"Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n\r\n",
+        "healthz": b"GET /healthz?max_handshake_age=120 HTTP/1.0\r\n\r\n",
+        "head": b"HEAD / HTTP/1.1\r\n\r\n",
+        "post-body": b"POST /metrics HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd",
+        "partial": b"GET /metrics HTTP/1.1\r\nHost: x\r\n",
+        "h2-preface": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+    }
+    for name, data in requests.items():
+        write("metrics-request", name, data)
+
+
 def main():
+    metrics_request_seeds()
     environment_seeds()
     wg_quick_seeds()
     netlink_seeds()

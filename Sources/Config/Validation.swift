@@ -50,7 +50,9 @@ enum Value {
             do {
                 network = try IPNetwork(parsing: trimmed)
             } catch {
-                throw ParseError("\(Display.quoted(trimmed)): \(error.reason)")
+                // The reason may quote the item already ("x" is not an IP address).
+                let quoted = Display.quoted(trimmed)
+                throw ParseError(error.reason.hasPrefix(quoted) ? error.reason : "\(quoted): \(error.reason)")
             }
             guard !networks.contains(network) else { throw ParseError("\(network) is listed twice") }
             networks.append(network)

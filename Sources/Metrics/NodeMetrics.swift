@@ -3,45 +3,16 @@
 /// prometheus_wireguard_exporter (`interface`, `public_key`, `allowed_ips`), so its dashboards and
 /// alerts work, plus `peer`: the NAME of the peer's variables (`b` for `WG_PEER_B_*`).
 public struct NodeMetrics: Sendable {
-    public struct Peer: Sendable {
-        public var name: String
-        public var publicKey: String
-        public var allowedIPs: [String]
-        public var sentBytes: UInt64
-        public var receivedBytes: UInt64
-        /// Unix seconds; nil: never.
-        public var latestHandshake: Int64?
-
-        public init(name: String, publicKey: String, allowedIPs: [String], sentBytes: UInt64, receivedBytes: UInt64, latestHandshake: Int64?) {
-            self.name = name
-            self.publicKey = publicKey
-            self.allowedIPs = allowedIPs
-            self.sentBytes = sentBytes
-            self.receivedBytes = receivedBytes
-            self.latestHandshake = latestHandshake
-        }
-    }
-
+    /// A peer as the device reports it: its NAME, key, allowed IPs, counters and the Unix time of
+    /// its latest handshake (nil: never).
+    public typealias Peer = (name: String, publicKey: String, allowedIPs: [String], sentBytes: UInt64, receivedBytes: UInt64,
+                             latestHandshake: Int64?)
     /// A TCP or gateway peer's udp2tcp, as it reports its connection.
-    public struct Transport: Sendable {
-        public var peer: String
-        public var connected: Bool
-        public var reconnects: Int
-        public var rotations: Int
+    public typealias Transport = (peer: String, connected: Bool, reconnects: Int, rotations: Int)
+    /// The node: `interface`, `version`, `implementation`, `key_source`, `node_name`.
+    public typealias Info = (interface: String, version: String, implementation: String, keySource: String, nodeName: String)
 
-        public init(peer: String, connected: Bool, reconnects: Int, rotations: Int) {
-            self.peer = peer
-            self.connected = connected
-            self.reconnects = reconnects
-            self.rotations = rotations
-        }
-    }
-
-    public var interface: String
-    public var version: String
-    public var implementation: String
-    public var keySource: String
-    public var nodeName: String
+    public var info: Info
     /// Nil when the device could not be read (the scrape still reports the rest).
     public var peers: [Peer]?
     /// Restarts of each supervised child, by name.
@@ -50,25 +21,17 @@ public struct NodeMetrics: Sendable {
     /// Live-peer reloads by outcome (`applied`, `unchanged`, `refused`, `failed`).
     public var reloads: [(outcome: String, count: Int)]
 
-    public init(interface: String, version: String, implementation: String, keySource: String, nodeName: String,
-                peers: [Peer]?, childRestarts: [(child: String, restarts: Int)], transports: [Transport],
+    public init(_ info: Info, peers: [Peer]?, childRestarts: [(child: String, restarts: Int)], transports: [Transport],
                 reloads: [(outcome: String, count: Int)]) {
-        self.interface = interface
-        self.version = version
-        self.implementation = implementation
-        self.keySource = keySource
-        self.nodeName = nodeName
-        self.peers = peers
-        self.childRestarts = childRestarts
-        self.transports = transports
-        self.reloads = reloads
+        (self.info, self.peers, self.childRestarts, self.transports, self.reloads) = (info, peers, childRestarts, transports, reloads)
     }
 
     public var families: [MetricFamily] {
+        let interface = info.interface
         var families: [MetricFamily] = [
             MetricFamily("vpn_info", .gauge, help: "The node: vpn-init's version, WireGuard implementation, key source and node name.", [
-                .init([("interface", interface), ("version", version), ("implementation", implementation),
-                       ("key_source", keySource), ("node_name", nodeName)], 1),
+                .init([("interface", interface), ("version", info.version), ("implementation", info.implementation),
+                       ("key_source", info.keySource), ("node_name", info.nodeName)], 1),
             ]),
             MetricFamily("vpn_device_up", .gauge, help: "Whether the WireGuard device could be read for this scrape.", [
                 .init([("interface", interface)], peers == nil ? 0 : 1),

@@ -68,10 +68,10 @@ public enum Boot {
         let nodeName = config.nodeName ?? hostName()
         let node = MetricsServer.Node(metrics: { [weak tunnel, weak reload] in
             let (peers, transports) = tunnel?.metricsPeers() ?? (nil, [])
+            let info = (interface: config.interfaceName, version: version, implementation: tunnel?.backend.implementation.rawValue ?? "",
+                        keySource: config.keySource.rawValue, nodeName: nodeName)
             return NodeMetrics(
-                interface: config.interfaceName, version: version,
-                implementation: tunnel?.backend.implementation.rawValue ?? "", keySource: config.keySource.rawValue,
-                nodeName: nodeName, peers: peers, childRestarts: host.restartCounts(), transports: transports,
+                info, peers: peers, childRestarts: host.restartCounts(), transports: transports,
                 reloads: ["applied", "unchanged", "refused", "failed"].map { ($0, reload?.outcomes[$0] ?? 0) })
         }, health: { [weak tunnel] maxAge in
             guard let tunnel else { return Health.Verdict(healthy: false, line: "unhealthy: shutting down") }

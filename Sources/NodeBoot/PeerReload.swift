@@ -54,14 +54,20 @@ public final class PeerReload {
     /// `DIR/IFACE.reload`: the last outcome, for `vpn-init reload`.
     public let statusPath: String
     private var watch: DirectoryWatch?
+    /// The peers file as boot found it, before reading it.
+    private let bootStamp: Files.Stamp?
     private var scheduled = false
     /// Reloads done so far.
     public private(set) var generation = 0
     /// Reloads by outcome (`applied`, `unchanged`, `refused`, `failed`, `no-file`).
     public private(set) var outcomes: [String: Int] = [:]
 
-    public init(environment: [String: String], settings: BootSettings, tunnel: Tunnel, host: any BootHost, runtimeDirectory: String) {
+    /// `bootStamp`: `Files.stamp` of the peers file taken before boot read it, so a change made
+    /// while the node booted (before the directory was watched) is applied at `start`.
+    public init(environment: [String: String], settings: BootSettings, tunnel: Tunnel, host: any BootHost, runtimeDirectory: String,
+                bootStamp: Files.Stamp? = nil) {
         self.environment = environment
+        self.bootStamp = bootStamp
         self.settings = settings
         self.tunnel = tunnel
         self.host = host
@@ -100,6 +106,9 @@ public final class PeerReload {
             }
         } catch {
             Log.warn("cannot watch the peers file's directory; reload with SIGHUP or vpn-init reload", ("path", directory), ("error", error))
+        }
+        if Files.stamp(file) != bootStamp {
+            host.schedule(after: .zero) { [weak self] in self?.reload(trigger: "changed during boot") }
         }
     }
 

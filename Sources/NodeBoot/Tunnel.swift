@@ -400,13 +400,12 @@ public final class Tunnel {
         let names = Dictionary(peers.map { ($0.keys.publicKey, $0.name) }, uniquingKeysWith: { first, _ in first })
         let device = try? readDevice()
         let reported = device?.peers.map { peer in
-            NodeMetrics.Peer(name: names[peer.publicKey] ?? "", publicKey: peer.publicKey.base64,
-                             allowedIPs: peer.allowedIPs.map(\.description), sentBytes: peer.txBytes,
-                             receivedBytes: peer.rxBytes, latestHandshake: peer.latestHandshake)
+            (name: names[peer.publicKey] ?? "", publicKey: peer.publicKey.base64, allowedIPs: peer.allowedIPs.map(\.description),
+             sentBytes: peer.txBytes, receivedBytes: peer.rxBytes, latestHandshake: peer.latestHandshake)
         }
         let transports = peers.compactMap { peer in
             peer.transport.map {
-                NodeMetrics.Transport(peer: peer.name, connected: $0.isConnected, reconnects: max(0, $0.connections - 1), rotations: $0.rotations)
+                (peer: peer.name, connected: $0.isConnected, reconnects: max(0, $0.connections - 1), rotations: $0.rotations)
             }
         }
         return (reported, transports)

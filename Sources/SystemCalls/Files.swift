@@ -48,6 +48,20 @@ public enum Files {
         throw SystemCallError("stat", path, errno: code)
     }
 
+    /// What tells one version of a file from another: inode, size and modification time (nil:
+    /// it does not exist or cannot be read).
+    public struct Stamp: Equatable, Sendable {
+        public var inode: UInt64
+        public var size: Int64
+        public var seconds: Int
+        public var nanoseconds: Int
+    }
+
+    public static func stamp(_ path: String) -> Stamp? {
+        guard let info = try? status(path) else { return nil }
+        return Stamp(inode: UInt64(info.st_ino), size: Int64(info.st_size), seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec)
+    }
+
     /// Whether the path itself is a symbolic link.
     public static func isSymbolicLink(_ path: String) -> Bool {
         var info = stat()

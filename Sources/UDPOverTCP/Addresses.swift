@@ -1,16 +1,9 @@
 import HostPort
 import NIOCore
 
-/// Why an address argument was refused.
-public struct AddressError: Error, Equatable, CustomStringConvertible, Sendable {
-    public var reason: String
-
-    public init(_ reason: String) {
-        self.reason = reason
-    }
-
-    public var description: String { reason }
-}
+/// Why an address argument was refused: a usage error, which the command line prefixes with the
+/// flag it came from (`--tcp-listen: ...`).
+public typealias AddressError = UsageError
 
 /// A `host:port` pair as written on the command line: `1.2.3.4:80`, `[fd00::1]:80` or, where a
 /// name is allowed, `gateway.example:443`.

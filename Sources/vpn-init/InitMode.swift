@@ -61,6 +61,8 @@ enum InitMode {
         let childEnvironment = environment.filter { $0.key != VPNConfig.inlinePrivateKeyVariable }
         let settings: BootSettings
         let tunnel: Tunnel
+        // The peers file as it is before boot reads it: a change during boot is applied after.
+        let peersFileStamp = environment["WG_PEERS_FILE"].flatMap(Files.stamp)
         do {
             settings = try Boot.prepare(environment: environment)
             supervisor.configuration.shutdownGrace = .milliseconds(Int64((settings.shutdownGrace * 1000).rounded()))
@@ -74,7 +76,7 @@ enum InitMode {
         let config = settings.config
         // Live peers: SIGHUP, `vpn-init reload` and changes to WG_PEERS_FILE apply its peers.
         let reload = PeerReload(environment: environment, settings: settings, tunnel: tunnel, host: supervisor,
-                                runtimeDirectory: NodeIdentity.directory)
+                                runtimeDirectory: NodeIdentity.directory, bootStamp: peersFileStamp)
         reload.start()
         var metrics: MetricsServer?
         if let address = config.metricsListen {

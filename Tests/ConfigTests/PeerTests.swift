@@ -32,48 +32,38 @@ let goodPeerCases: [(ValueCase, @Sendable (PeerConfig) -> Bool)] = [
 ]
 
 let badPeerCases: [ValueCase] = [
-    ValueCase(variable: "WG_PEER_B_PUBLIC_KEY", value: Keys.truncated),
-    ValueCase(variable: "WG_PEER_B_PUBLIC_KEY", value: String(Keys.peerB.dropLast())),
-    ValueCase(variable: "WG_PEER_B_PUBLIC_KEY", value: key(0).base64),
-    ValueCase(variable: "WG_PEER_B_PUBLIC_KEY", value: Keys.privateKey + "\n"),
     ValueCase(variable: "WG_PEER_B_PUBLIC_KEY_FILE", value: "b.pub", extra: ["WG_PEER_B_PUBLIC_KEY": nil]),
-    ValueCase(variable: "WG_PEER_B_PUBLIC_KEY_FILE", value: "/shared/b.pub"),
-    ValueCase(variable: "WG_PEER_B_PRESHARED_KEY_FILE", value: "psk"),
-    ValueCase(variable: "WG_PEER_B_PRESHARED_KEY_FILE", value: "/psk\u{0}"),
-    ValueCase(variable: "WG_PEER_B_ALLOWED_IPS", value: "10.0.0.2/32,"),
-    ValueCase(variable: "WG_PEER_B_ALLOWED_IPS", value: "10.0.0.256/32"),
-    ValueCase(variable: "WG_PEER_B_ALLOWED_IPS", value: "any"),
-    ValueCase(variable: "WG_PEER_B_ENDPOINT", value: "node-b"),
-    ValueCase(variable: "WG_PEER_B_ENDPOINT", value: "node-b:"),
-    ValueCase(variable: "WG_PEER_B_ENDPOINT", value: ":51820"),
-    ValueCase(variable: "WG_PEER_B_ENDPOINT", value: "[fd00::2]"),
-    ValueCase(variable: "WG_PEER_B_ENDPOINT", value: "fd00::2:51820"),
-    ValueCase(variable: "WG_PEER_B_ENDPOINT", value: "node-b:0"),
-    ValueCase(variable: "WG_PEER_B_ENDPOINT", value: "node-b:65536"),
-    ValueCase(variable: "WG_PEER_B_ENDPOINT", value: "nöde:51820"),
-    ValueCase(variable: "WG_PEER_B_ENDPOINT", value: "-node:51820"),
     ValueCase(variable: "WG_PEER_B_ENDPOINT", value: "node-b:51820", extra: ["WG_PEER_B_TCP_ENDPOINT": "gw:443"]),
-    ValueCase(variable: "WG_PEER_B_PERSISTENT_KEEPALIVE", value: "65536"),
-    ValueCase(variable: "WG_PEER_B_PERSISTENT_KEEPALIVE", value: "25s"),
-    ValueCase(variable: "WG_PEER_B_TCP_ENDPOINT", value: "gw"),
-    ValueCase(variable: "WG_PEER_B_TCP_ENDPOINT", value: "[gw]:443"),
-    ValueCase(variable: "WG_PEER_B_TLS_SNI", value: "gw.example"),
     ValueCase(variable: "WG_PEER_B_TLS_SNI", value: "192.0.2.1", extra: ["WG_PEER_B_TCP_ENDPOINT": "gw:443"]),
     ValueCase(variable: "WG_PEER_B_TLS_SNI", value: "under_score.example", extra: ["WG_PEER_B_TCP_ENDPOINT": "gw:443"]),
     ValueCase(variable: "WG_PEER_B_TLS_SNI", value: "a..b", extra: ["WG_PEER_B_TCP_ENDPOINT": "gw:443"]),
     ValueCase(variable: "WG_PEER_B_TLS_CA_FILE", value: "/etc/ssl/ca.pem", extra: ["WG_PEER_B_TCP_ENDPOINT": "gw:443"]),
     ValueCase(variable: "WG_PEER_B_TLS_CA_FILE", value: "ca.pem",
               extra: ["WG_PEER_B_TCP_ENDPOINT": "gw:443", "WG_PEER_B_TLS_SNI": "gw.example"]),
-] + PeerField.allCases.map { field in
-    // Each empty field, with what it needs beside it, so its emptiness is the only problem.
-    let extra: [String: String?] = switch field {
-    case .publicKeyFile, .node: ["WG_PEER_B_PUBLIC_KEY": nil]
-    case .tlsSNI: ["WG_PEER_B_TCP_ENDPOINT": "gw:443"]
-    case .tlsCAFile: ["WG_PEER_B_TCP_ENDPOINT": "gw:443", "WG_PEER_B_TLS_SNI": "gw.example"]
-    default: [:]
+]
+    + ValueCase.each("WG_PEER_B_PUBLIC_KEY", [
+        Keys.truncated, String(Keys.peerB.dropLast()), key(0).base64, Keys.privateKey + "\n",
+    ])
+    + ValueCase.each("WG_PEER_B_PUBLIC_KEY_FILE", ["/shared/b.pub"])
+    + ValueCase.each("WG_PEER_B_PRESHARED_KEY_FILE", ["psk", "/psk\u{0}"])
+    + ValueCase.each("WG_PEER_B_ALLOWED_IPS", ["10.0.0.2/32,", "10.0.0.256/32", "any"])
+    + ValueCase.each("WG_PEER_B_ENDPOINT", [
+        "node-b", "node-b:", ":51820", "[fd00::2]", "fd00::2:51820", "node-b:0", "node-b:65536",
+        "nöde:51820", "-node:51820",
+    ])
+    + ValueCase.each("WG_PEER_B_PERSISTENT_KEEPALIVE", ["65536", "25s"])
+    + ValueCase.each("WG_PEER_B_TCP_ENDPOINT", ["gw", "[gw]:443"])
+    + ValueCase.each("WG_PEER_B_TLS_SNI", ["gw.example"])
+    + PeerField.allCases.map { field in
+        // Each empty field, with what it needs beside it, so its emptiness is the only problem.
+        let extra: [String: String?] = switch field {
+        case .publicKeyFile, .node: ["WG_PEER_B_PUBLIC_KEY": nil]
+        case .tlsSNI: ["WG_PEER_B_TCP_ENDPOINT": "gw:443"]
+        case .tlsCAFile: ["WG_PEER_B_TCP_ENDPOINT": "gw:443", "WG_PEER_B_TLS_SNI": "gw.example"]
+        default: [:]
+        }
+        return ValueCase(variable: "WG_PEER_B_" + field.rawValue, value: "", extra: extra)
     }
-    return ValueCase(variable: "WG_PEER_B_" + field.rawValue, value: "", extra: extra)
-}
 
 /// Variable names and the peer and field they mean.
 let peerNameCases: [(String, VariableName)] = [

@@ -10,6 +10,11 @@ struct ValueCase: Sendable, CustomTestStringConvertible {
     var extra: [String: String?] = [:]
 
     var testDescription: String { "\(variable)=\(Display.quoted(value))" }
+
+    /// One case per value of `variable`.
+    static func each(_ variable: String, _ values: [String]) -> [ValueCase] {
+        values.map { ValueCase(variable: variable, value: $0) }
+    }
 }
 
 /// Good values, each with what it must parse to.
@@ -49,6 +54,7 @@ let goodSettingCases: [(ValueCase, @Sendable (VPNConfig) -> Bool)] = [
     (ValueCase(variable: "WG_USERSPACE_BIN", value: "/opt/wg/boringtun"), { $0.userspaceBinary == "/opt/wg/boringtun" }),
     (ValueCase(variable: "WG_TCP_LISTEN", value: "0.0.0.0:443"), { $0.tcpListen?.description == "0.0.0.0:443" && $0.effectiveMTU == MTUChoice.jumboMTU }),
     (ValueCase(variable: "WG_TCP_LISTEN", value: "[::]:8443"), { $0.tcpListen?.description == "[::]:8443" && $0.usesTCPTransport }),
+    (ValueCase(variable: "VPN_METRICS_LISTEN", value: "10.0.0.1:9586"), { $0.metricsListen?.description == "10.0.0.1:9586" }),
     (ValueCase(variable: "WG_PEER_KEY_WAIT", value: "0"), { $0.peerKeyWait == 0 }),
     (ValueCase(variable: "WG_PEER_KEY_WAIT", value: "2.5"), { $0.peerKeyWait == 2.5 }),
     (ValueCase(variable: "WG_PEER_KEY_WAIT", value: "86400"), { $0.peerKeyWait == 86400 }),
@@ -61,64 +67,31 @@ let goodSettingCases: [(ValueCase, @Sendable (VPNConfig) -> Bool)] = [
 
 /// Bad values: each must give exactly one problem, naming its variable.
 let badSettingCases: [ValueCase] = [
-    ValueCase(variable: "VPN_DATA_DIR", value: "data"),
-    ValueCase(variable: "VPN_DATA_DIR", value: "/da\nta"),
-    ValueCase(variable: "VPN_DATA_DIR", value: "/" + String(repeating: "d", count: 5000)),
-    ValueCase(variable: "WG_INTERFACE", value: "wg0wg0wg0wg0wg0x"),
-    ValueCase(variable: "WG_INTERFACE", value: "wg 0"),
-    ValueCase(variable: "WG_INTERFACE", value: "wg/0"),
-    ValueCase(variable: "WG_INTERFACE", value: "wgé"),
-    ValueCase(variable: "WG_INTERFACE", value: ".."),
-    ValueCase(variable: "WG_ADDRESS", value: "10.0.0.1/33"),
-    ValueCase(variable: "WG_ADDRESS", value: "10.0.0.1/24,"),
-    ValueCase(variable: "WG_ADDRESS", value: "10.0.0.1/24,10.0.0.1/24"),
-    ValueCase(variable: "WG_ADDRESS", value: "node-a"),
-    ValueCase(variable: "WG_ADDRESS", value: "fd00::1/129"),
-    ValueCase(variable: "WG_ADDRESS", value: "10.0.0.1/+8"),
-    ValueCase(variable: "WG_LISTEN_PORT", value: "0"),
-    ValueCase(variable: "WG_LISTEN_PORT", value: "65536"),
-    ValueCase(variable: "WG_LISTEN_PORT", value: "-1"),
-    ValueCase(variable: "WG_LISTEN_PORT", value: " 51820"),
-    ValueCase(variable: "WG_LISTEN_PORT", value: "99999999999999999999999"),
-    ValueCase(variable: "WG_PRIVATE_KEY_FILE", value: "privatekey"),
-    ValueCase(variable: "WG_PRIVATE_KEY_FILE", value: "/data/"),
-    ValueCase(variable: "WG_PRIVATE_KEY", value: Keys.truncated),
-    ValueCase(variable: "WG_PRIVATE_KEY", value: Keys.privateKey + "A"),
-    ValueCase(variable: "WG_PRIVATE_KEY", value: key(0).base64),
-    ValueCase(variable: "WG_PRIVATE_KEY", value: "\u{7}" + Keys.privateKey.dropFirst()),
-    ValueCase(variable: "WG_PUBLIC_KEY_EXPORT", value: "shared/a.pub"),
-    ValueCase(variable: "WG_MTU", value: "575"),
     ValueCase(variable: "WG_MTU", value: "1279", extra: ["WG_ADDRESS": "10.0.0.1/24,fd00::1/64"]),
-    ValueCase(variable: "WG_MTU", value: "65536"),
-    ValueCase(variable: "WG_MTU", value: "1420.0"),
-    ValueCase(variable: "WG_FWMARK", value: "0x100000000"),
-    ValueCase(variable: "WG_FWMARK", value: "4294967296"),
-    ValueCase(variable: "WG_FWMARK", value: "0x"),
-    ValueCase(variable: "WG_FWMARK", value: "0xfg"),
-    ValueCase(variable: "WG_FWMARK", value: "-1"),
-    ValueCase(variable: "WG_FORWARD", value: "maybe"),
-    ValueCase(variable: "WG_FORWARD", value: "2"),
-    ValueCase(variable: "WG_MASQUERADE", value: "eth0,,eth1"),
-    ValueCase(variable: "WG_MASQUERADE", value: "eth0,eth0"),
-    ValueCase(variable: "WG_MASQUERADE", value: "a-very-long-interface"),
-    ValueCase(variable: "WG_IMPLEMENTATION", value: "boringtun"),
-    ValueCase(variable: "WG_USERSPACE_BIN", value: "wireguard-go"),
-    ValueCase(variable: "WG_TCP_LISTEN", value: "0.0.0.0"),
-    ValueCase(variable: "WG_TCP_LISTEN", value: "localhost:443"),
-    ValueCase(variable: "WG_TCP_LISTEN", value: "::1:443"),
-    ValueCase(variable: "WG_TCP_LISTEN", value: "0.0.0.0:0"),
-    ValueCase(variable: "WG_TCP_LISTEN", value: "0.0.0.0:65536"),
-    ValueCase(variable: "WG_TCP_LISTEN", value: ":443"),
-    ValueCase(variable: "WG_PEER_KEY_WAIT", value: "86400.5"),
-    ValueCase(variable: "WG_PEER_KEY_WAIT", value: "-1"),
-    ValueCase(variable: "WG_PEER_KEY_WAIT", value: "1e3"),
-    ValueCase(variable: "WG_PEER_KEY_WAIT", value: "nan"),
-    ValueCase(variable: "WG_PEER_KEY_WAIT", value: "1."),
-    ValueCase(variable: "VPN_SHUTDOWN_GRACE", value: "3601"),
-    ValueCase(variable: "VPN_SHUTDOWN_GRACE", value: "inf"),
-    ValueCase(variable: "LOG_LEVEL", value: "verbose"),
-    ValueCase(variable: "LOG_LEVEL", value: "info "),
-] + Setting.allCases.map { ValueCase(variable: $0.rawValue, value: "") }
+]
+    + ValueCase.each("VPN_DATA_DIR", ["data", "/da\nta", "/" + String(repeating: "d", count: 5000)])
+    + ValueCase.each("WG_INTERFACE", ["wg0wg0wg0wg0wg0x", "wg 0", "wg/0", "wgé", ".."])
+    + ValueCase.each("WG_ADDRESS", [
+        "10.0.0.1/33", "10.0.0.1/24,", "10.0.0.1/24,10.0.0.1/24", "node-a", "fd00::1/129", "10.0.0.1/+8",
+    ])
+    + ValueCase.each("WG_LISTEN_PORT", ["0", "65536", "-1", " 51820", "99999999999999999999999"])
+    + ValueCase.each("WG_PRIVATE_KEY_FILE", ["privatekey", "/data/"])
+    + ValueCase.each("WG_PRIVATE_KEY", [
+        Keys.truncated, Keys.privateKey + "A", key(0).base64, "\u{7}" + Keys.privateKey.dropFirst(),
+    ])
+    + ValueCase.each("WG_PUBLIC_KEY_EXPORT", ["shared/a.pub"])
+    + ValueCase.each("WG_MTU", ["575", "65536", "1420.0"])
+    + ValueCase.each("WG_FWMARK", ["0x100000000", "4294967296", "0x", "0xfg", "-1"])
+    + ValueCase.each("WG_FORWARD", ["maybe", "2"])
+    + ValueCase.each("WG_MASQUERADE", ["eth0,,eth1", "eth0,eth0", "a-very-long-interface"])
+    + ValueCase.each("WG_IMPLEMENTATION", ["boringtun"])
+    + ValueCase.each("WG_USERSPACE_BIN", ["wireguard-go"])
+    + ValueCase.each("WG_TCP_LISTEN", ["0.0.0.0", "localhost:443", "::1:443", "0.0.0.0:0", "0.0.0.0:65536", ":443"])
+    + ValueCase.each("WG_PEER_KEY_WAIT", ["86400.5", "-1", "1e3", "nan", "1."])
+    + ValueCase.each("VPN_SHUTDOWN_GRACE", ["3601", "inf"])
+    + ValueCase.each("LOG_LEVEL", ["verbose", "info "])
+    + ValueCase.each("VPN_METRICS_LISTEN", ["localhost:9586", "0.0.0.0", ":9586", "0.0.0.0:0"])
+    + Setting.allCases.map { ValueCase(variable: $0.rawValue, value: "") }
 
 @Suite struct SettingValueTests {
     @Test func defaults() throws {

@@ -39,12 +39,12 @@ import Testing
 
 @Suite struct ExpositionTests {
     static let node = NodeMetrics(
-        interface: "wg0", version: "1.0", implementation: "kernel", keySource: "file", nodeName: "node-\"a\"",
-        peers: [NodeMetrics.Peer(name: "b", publicKey: "KEY=", allowedIPs: ["10.0.0.2/32", "10.9.0.0/16"],
-                                 sentBytes: 1234, receivedBytes: 5678, latestHandshake: 1_700_000_000),
-                NodeMetrics.Peer(name: "c", publicKey: "OTHER=", allowedIPs: [], sentBytes: 0, receivedBytes: 0, latestHandshake: nil)],
+        (interface: "wg0", version: "1.0", implementation: "kernel", keySource: "file", nodeName: "node-\"a\""),
+        peers: [(name: "b", publicKey: "KEY=", allowedIPs: ["10.0.0.2/32", "10.9.0.0/16"], sentBytes: 1234, receivedBytes: 5678,
+                 latestHandshake: 1_700_000_000),
+                (name: "c", publicKey: "OTHER=", allowedIPs: [], sentBytes: 0, receivedBytes: 0, latestHandshake: nil)],
         childRestarts: [("wireguard-go", 1), ("udp2tcp-b", 0)],
-        transports: [NodeMetrics.Transport(peer: "b", connected: true, reconnects: 3, rotations: 1)],
+        transports: [(peer: "b", connected: true, reconnects: 3, rotations: 1)],
         reloads: [("applied", 2), ("refused", 1)])
 
     @Test func theExporterNamesAndLabels() {

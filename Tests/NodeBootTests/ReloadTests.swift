@@ -29,15 +29,19 @@ import WireGuardModel
         let reload: PeerReload
         var file: String { "\(node.directory)/peers" }
 
-        init(_ lines: [String], extra: [String: String] = [:]) throws {
+        /// `duringBoot`: the file's lines written after boot read it and before the reload
+        /// machinery started.
+        init(_ lines: [String], extra: [String: String] = [:], duringBoot: [String]? = nil) throws {
             let path = "\(node.directory)/peers"
             try Self.write(lines, to: path)
+            let stamp = Files.stamp(path)
             var environment = BootSequenceTests.environment(node, ["WG_PEERS_FILE": path].merging(extra) { $1 })
             for name in ["WG_PEER_B_PUBLIC_KEY", "WG_PEER_B_ALLOWED_IPS", "WG_PEER_B_ENDPOINT"] { environment[name] = nil }
             let settings = try Boot.prepare(environment: environment, exportPublicKey: false)
             tunnel = try Boot.bringUp(settings, host: host, system: node)
+            if let duringBoot { try Self.write(duringBoot, to: path) }
             reload = PeerReload(environment: environment, settings: settings, tunnel: tunnel, host: host,
-                                runtimeDirectory: node.runtimeDirectory)
+                                runtimeDirectory: node.runtimeDirectory, bootStamp: stamp)
             reload.start()
         }
 
@@ -171,6 +175,20 @@ import WireGuardModel
         try node.rewrite(Self.peer("B", 2, "10.0.0.2/32"))
         #expect(node.reload.reload(trigger: "test") == .applied(PeerChanges(removed: ["c"], unchanged: 1)))
         #expect(node.host.stopped == ["udp2tcp-c"])
+    }
+
+    /// A file changed while the node booted (before its directory was watched) is applied
+    /// once the loop runs; an unchanged one is not read again.
+    @Test func aChangeDuringBootIsApplied() throws {
+        let quiet = try Node(Self.peer("B", 2, "10.0.0.2/32"))
+        defer { quiet.tearDown() }
+        quiet.host.runTimers()
+        #expect(quiet.reload.generation == 0)
+        let node = try Node(Self.peer("B", 2, "10.0.0.2/32"), duringBoot: Self.peer("B", 2, "10.0.0.2/32") + Self.peer("C", 3, "10.0.0.3/32"))
+        defer { node.tearDown() }
+        node.host.runTimers()
+        #expect(node.reload.generation == 1)
+        #expect(Set(node.peerKeys) == [Self.key(2), Self.key(3)])
     }
 
     /// SIGHUP reloads (the supervisor calls the handler `start` registered).

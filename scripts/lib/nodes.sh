@@ -5,12 +5,17 @@
 # Source after scripts/lib/checks.sh; set $bin (vpn-init) and $work (a temp dir) first.
 # A suite with another topology builds its own namespaces instead of nodes_create, sets $ns_a
 # and $ns_b to them, and defines its own node_env after sourcing this file: node_start,
-# node_kill, node_exec and nodes_destroy work the same. A suite with other nodes than a and b
-# also defines node_ns (and destroys its own namespaces).
+# node_kill, node_exec and nodes_destroy work the same. A suite with more nodes lists them in
+# $node_names (default "a b") and sets $ns_NODE for each (scripts/test-etcd: a, b and c), or
+# defines its own node_ns NODE (scripts/test-mesh).
 
 NS_PREFIX=${NS_PREFIX:-vt$$}
 ns_a=${NS_PREFIX}a
 ns_b=${NS_PREFIX}b
+node_names=${node_names:-a b}
+
+# node_ns NODE: the node's network namespace, $ns_NODE.
+node_ns() { local var=ns_$1; echo "${!var:-}"; }
 
 nodes_create() {
   ip netns add "$ns_a" && ip netns add "$ns_b" || return 1
@@ -26,15 +31,14 @@ nodes_create() {
 }
 
 nodes_destroy() {
-  local node
-  for node in a b; do node_kill "$node" KILL; done
-  ip netns del "$ns_a" 2>/dev/null
-  ip netns del "$ns_b" 2>/dev/null
+  local node ns
+  for node in $node_names; do node_kill "$node" KILL; done
+  for node in $node_names; do
+    ns=$(node_ns "$node")
+    [ -z "$ns" ] || ip netns del "$ns" 2>/dev/null
+  done
   return 0
 }
-
-# node_ns NODE: the network namespace of node a or b.
-node_ns() { if [ "$1" = a ]; then echo "$ns_a"; else echo "$ns_b"; fi; }
 
 # node_env NODE: the environment of node a (10.0.0.1) or b (10.0.0.2); extra VAR=VALUE may follow.
 node_env() {
@@ -55,6 +59,7 @@ node_start() {
   local node=$1 ns vars=() cmd=()
   shift
   ns=$(node_ns "$node")
+  [ -n "$ns" ] || { echo "  node_start: no namespace for node $node" >&2; return 1; }
   local base=() unset=" " word
   while [ $# -gt 0 ] && [ "$1" != -- ]; do
     case "$1" in unset:*) unset+="${1#unset:} " ;; *) vars+=("$1") ;; esac

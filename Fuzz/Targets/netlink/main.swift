@@ -133,7 +133,7 @@ func runRequests(_ datagrams: [[UInt8]], scenario: UInt8, renumber: Bool) {
             try KernelWireGuard(interfaceName: "wg0", connection: connection).configure(config)
         }
     } catch {
-        _ = error.description
+        _ = String(describing: error)
     }
     // Every request reads at most all datagrams, then stops on EAGAIN: bounded work.
     require(transport.sends <= datagrams.count + 4, "\(transport.sends) requests for \(datagrams.count) datagrams")
