@@ -159,6 +159,7 @@ peers_once() {
   cp "$dir/a.conf" "$dir/live/wg0.conf"
   rm -f "$work/peers.t0" "$work/peers.fifo"
   mkfifo "$work/peers.fifo"
+  : >"$log"
   # Every line of the entrypoint's stderr, stamped as it arrives (through a FIFO, so the
   # entrypoint is the only child of unshare).
   "$tools/benchproc" stamped <"$work/peers.fifo" >"$log" &
@@ -174,7 +175,9 @@ peers_once() {
     sleep 0.05
   done
   if ! grep -q 'msg=ready' "$log"; then
-    note "peers: $variant with $count peers did not log msg=ready within 60 s; its log:"; tail -n 20 "$log" >&2
+    local status=running
+    kill -0 "$peers_unshare" 2>/dev/null || { wait "$peers_unshare"; status="exit status $?"; }
+    note "peers: $variant with $count peers did not log msg=ready within 60 s ($status); its log:"; tail -n 20 "$log" >&2
     peers_stop; netns_delete "$ns"; return 1
   fi
   pid=$(first_child "$peers_unshare")
