@@ -100,7 +100,7 @@ peers_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e6 }'; }
 # waited for); then the file replaced alone: from the rename to `peers reloaded` (trigger=file,
 # which includes vpn-init's 250 ms debounce). Each change toggles the middle peer's allowed IPs.
 peers_reload_vpn_init() {
-  local pid=$1 count=$2 run=$3 log=$4 dir=$work/peers-$2 version=a k sent found line from
+  local pid=$1 count=$2 run=$3 log=$4 dir=$work/peers-$2 version=a k trigger sent found line from
   for k in $(seq "$peers_reloads"); do
     for trigger in SIGHUP file; do
       if [ "$version" = a ]; then version=b; else version=a; fi
@@ -207,6 +207,8 @@ peers_once() {
   fi
   wait_gone "$peers_unshare" 10 || kill -KILL "$peers_unshare" 2>/dev/null
   wait "$peers_unshare" 2>/dev/null
+  # The reader ends with the namespace's last writer to the FIFO.
+  wait_gone "$peers_watcher" 5 || kill "$peers_watcher" 2>/dev/null
   wait "$peers_watcher" 2>/dev/null
   peers_unshare=""
   peers_watcher=""
