@@ -19,7 +19,7 @@ let package = Package(
         // parsers and decoders, and the netlink layers over a fake transport.
         .library(name: "DstackVPNCore", targets: [
             "Config", "WireGuardModel", "WireGuard", "FirewallRules", "Netlink", "NetlinkSocket", "SystemCalls", "VPNLog",
-            "UDPOverTCPWire", "DstackAgent",
+            "UDPOverTCPWire", "DstackAgent", "Metrics",
         ]),
         // Both tools in one file for the image (udp2tcp and tcp2udp link to it).
         .executable(name: "udp-over-tcp", targets: ["udp-over-tcp"]),
@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "Netlink"),
         // The one `host:port` splitter (endpoints and udp2tcp's arguments).
         .target(name: "HostPort"),
+        // The metrics listener's HTTP request parsing and the Prometheus text format.
+        .target(name: "Metrics"),
         // WireGuard's values: keys (X25519 by libsodium; generation reads getrandom), addresses,
         // endpoints, interface names, the device model and its UAPI and generic-netlink
         // encodings, the routes a device needs.
@@ -88,7 +90,7 @@ let package = Package(
         // the whole sequence against a fake kernel (Tests/NodeBootTests).
         .target(name: "NodeBoot", dependencies: [
             "Config", "WireGuardModel", "WireGuard", "FirewallRules", "Firewall", "Supervisor", "VPNLog", "SystemCalls",
-            "DstackAgent", "Netlink", "NetlinkSocket",
+            "DstackAgent", "Netlink", "NetlinkSocket", "Metrics",
         ]),
         // Thin executables.
         .executableTarget(
@@ -128,6 +130,7 @@ let package = Package(
         .testTarget(name: "FirewallTests", dependencies: [
             "FirewallRules", "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom", "SystemCalls", "WireGuardModel",
         ]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "CSupervisor", "SeededRandom"]),
         .testTarget(name: "NodeBootTests", dependencies: [
             "NodeBoot", "Config", "FirewallRules", "Firewall", "Netlink", "NetlinkSocket", "NetlinkTestSupport", "SeededRandom",

@@ -112,6 +112,7 @@ struct EnvironmentParser {
         let implementation = value(.implementation, default: .auto, Value.implementation)
         let userspaceBinary = value(.userspaceBinary, default: "/usr/bin/wireguard-go", Value.filePath)
         let tcpListen = optional(.tcpListen, Value.listenAddress)
+        let metricsListen = optional(.metricsListen, Value.listenAddress)
         let peerKeyWait = value(.peerKeyWait, default: 60) { (text: String) throws(ParseError) in
             try Value.seconds(text, maximum: 86400)
         }
@@ -141,7 +142,7 @@ struct EnvironmentParser {
               let inlineKey, let publicKeyExport, let mtu, let fwmark, let forward, let masquerade,
               let implementation, let userspaceBinary, let tcpListen, let peerKeyWait,
               let shutdownGrace, let logLevel, let nodeName, let keySource, let agentEndpoint, let lifetime,
-              let peersFile, !addresses.isEmpty else { return nil }
+              let peersFile, let metricsListen, !addresses.isEmpty else { return nil }
         let privateKey: PrivateKeySource = if keySource == .dstack, let nodeName {
             .dstack(nodeName: nodeName)
         } else if let inlineKey {
@@ -156,7 +157,7 @@ struct EnvironmentParser {
             implementation: implementation, userspaceBinary: userspaceBinary, tcpListen: tcpListen,
             peerKeyWait: peerKeyWait, shutdownGrace: shutdownGrace, logLevel: logLevel,
             nodeName: nodeName, keySource: keySource, agentEndpoint: agentEndpoint, gatewayConnectionLifetime: lifetime,
-            peersFile: peersFile
+            peersFile: peersFile, metricsListen: metricsListen
         )
     }
 

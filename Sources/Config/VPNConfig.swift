@@ -49,6 +49,8 @@ public struct VPNConfig: Equatable, Sendable {
     public var gatewayConnectionLifetime: Int
     /// `WG_PEERS_FILE`: more peers, from a file (their variables are in `peers`).
     public var peersFile: String?
+    /// `VPN_METRICS_LISTEN`: where `/metrics` and `/healthz` are served (nil: nowhere).
+    public var metricsListen: TCPListen?
 
     /// The default of `VPN_GATEWAY_CONNECTION_LIFETIME`: 4.5 h, half an hour before the gateway
     /// cuts every connection at 5 h.
@@ -81,7 +83,8 @@ public struct VPNConfig: Equatable, Sendable {
         keySource: KeySource = .file,
         agentEndpoint: AgentEndpoint? = nil,
         gatewayConnectionLifetime: Int = Self.defaultGatewayConnectionLifetime,
-        peersFile: String? = nil
+        peersFile: String? = nil,
+        metricsListen: TCPListen? = nil
     ) {
         self.dataDirectory = dataDirectory
         self.interfaceName = interfaceName
@@ -105,6 +108,7 @@ public struct VPNConfig: Equatable, Sendable {
         self.agentEndpoint = agentEndpoint
         self.gatewayConnectionLifetime = gatewayConnectionLifetime
         self.peersFile = peersFile
+        self.metricsListen = metricsListen
     }
 
     /// The variable of an inline private key (`WG_PRIVATE_KEY`), which vpn-init erases from its

@@ -22,6 +22,7 @@ enum Setting: String, CaseIterable {
     case agentEndpoint = "DSTACK_SIMULATOR_ENDPOINT"
     case gatewayConnectionLifetime = "VPN_GATEWAY_CONNECTION_LIFETIME"
     case peersFile = "WG_PEERS_FILE"
+    case metricsListen = "VPN_METRICS_LISTEN"
 }
 
 /// What an environment variable's name means to vpn-init.

@@ -47,6 +47,8 @@ public protocol BootHost: AnyObject {
     func stop(_ name: String)
     /// Calls `handler` on the loop whenever `signal` arrives.
     func onSignal(_ signal: Int32, _ handler: @escaping () -> Void)
+    /// How often each supervised child was started again.
+    func restartCounts() -> [(child: String, restarts: Int)]
 }
 
 extension Supervisor: BootHost {}

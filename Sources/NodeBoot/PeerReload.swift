@@ -43,6 +43,9 @@ public final class PeerReload {
 
     /// How long after a file event the file is read: a writer's burst of events makes one reload.
     public static let debounce: Duration = .milliseconds(250)
+    /// Seconds a reload waits for the guest agent to derive a new `NODE` key (a local socket
+    /// answers in milliseconds; the supervisor's loop waits meanwhile).
+    static let agentTimeout = 3.0
 
     private let environment: [String: String]
     private let settings: BootSettings
@@ -54,6 +57,8 @@ public final class PeerReload {
     private var scheduled = false
     /// Reloads done so far.
     public private(set) var generation = 0
+    /// Reloads by outcome (`applied`, `unchanged`, `refused`, `failed`, `no-file`).
+    public private(set) var outcomes: [String: Int] = [:]
 
     public init(environment: [String: String], settings: BootSettings, tunnel: Tunnel, host: any BootHost, runtimeDirectory: String) {
         self.environment = environment
@@ -81,8 +86,12 @@ public final class PeerReload {
         do {
             let watch = try DirectoryWatch(directory: directory)
             self.watch = watch
+            // A file that is a symbolic link (a Kubernetes ConfigMap or Secret swaps a `..data`
+            // link beside it) changes with any entry of the directory.
+            let followsLink = Files.isSymbolicLink(file)
             host.watch(fileDescriptor: watch.fileDescriptor) { [weak self] in
-                guard let self, watch.drain().contains(name), !scheduled else { return }
+                let names = watch.drain()
+                guard let self, followsLink ? !names.isEmpty : names.contains(name), !scheduled else { return }
                 scheduled = true
                 host.schedule(after: Self.debounce) { [weak self] in
                     self?.scheduled = false
@@ -99,6 +108,7 @@ public final class PeerReload {
     public func reload(trigger: String) -> Outcome {
         generation += 1
         let outcome = evaluate()
+        outcomes[outcome.status, default: 0] += 1
         let file = settings.config.peersFile
         switch outcome {
         case .applied(let changes):
@@ -146,12 +156,14 @@ public final class PeerReload {
         for peer in tunnel.peers {
             if case .node(let node) = peer.config.publicKey, peer.config.presharedKeyFile == nil { derived[node] = peer.keys }
         }
+        // A shorter wait for the agent than at boot: the loop waits for it.
+        let agent = settings.agent.map { _ in DstackMode.agent(settings.config, timeout: Self.agentTimeout) }
         var keys: [PeerKeys.Keys] = []
         for peer in peers {
             if case .node(let node) = peer.publicKey, peer.presharedKeyFile == nil, let known = derived[node] {
                 keys.append(known)
             } else {
-                keys += try PeerKeys.load([peer], wait: 0, agent: settings.agent)
+                keys += try PeerKeys.load([peer], wait: 0, agent: agent)
             }
         }
         return keys

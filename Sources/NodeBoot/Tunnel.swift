@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Config
+import Metrics
 import Netlink
 import NetlinkSocket
 import Supervisor
@@ -384,6 +385,31 @@ public final class Tunnel {
         writeRenderedConfig()
         retryUnresolvedEndpoints(delay: .seconds(2))
         return changes
+    }
+
+    /// Reads the device for a scrape or a health check: over netlink, or over wireguard-go's
+    /// socket with a short timeout, since the supervisor's loop waits for the answer.
+    func readDevice() throws(SystemCallError) -> WireGuardDevice {
+        guard let userspace else { return try backend.device() }
+        return try UserspaceWireGuard(interfaceName: config.interfaceName, socketDirectory: Files.directory(of: userspace.socketPath), timeout: 1).device()
+    }
+
+    /// What the metrics listener reports about the peers: counters and handshakes from the
+    /// device (nil when it cannot be read), each peer named, and each dialing peer's transport.
+    func metricsPeers() -> (peers: [NodeMetrics.Peer]?, transports: [NodeMetrics.Transport]) {
+        let names = Dictionary(peers.map { ($0.keys.publicKey, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let device = try? readDevice()
+        let reported = device?.peers.map { peer in
+            NodeMetrics.Peer(name: names[peer.publicKey] ?? "", publicKey: peer.publicKey.base64,
+                             allowedIPs: peer.allowedIPs.map(\.description), sentBytes: peer.txBytes,
+                             receivedBytes: peer.rxBytes, latestHandshake: peer.latestHandshake)
+        }
+        let transports = peers.compactMap { peer in
+            peer.transport.map {
+                NodeMetrics.Transport(peer: peer.name, connected: $0.isConnected, reconnects: max(0, $0.connections - 1), rotations: $0.rotations)
+            }
+        }
+        return (reported, transports)
     }
 
     /// Starts the udp2tcp of the peer at `index` if it dials over TCP.

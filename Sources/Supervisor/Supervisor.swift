@@ -140,6 +140,12 @@ public final class Supervisor {
         children.first { $0.spec.name == name && $0.pid != 0 }?.pid
     }
 
+    /// How often each supervised child (not the main command) was started again, by name, in
+    /// order of first start.
+    public func restartCounts() -> [(child: String, restarts: Int)] {
+        children.filter { !$0.isMain && !$0.removed }.map { ($0.spec.name, max(0, $0.starts - 1)) }
+    }
+
     /// Starts a shutdown as SIGTERM does, ending with `exitCode`.
     public func requestShutdown(reason: String, exitCode: Int32 = 0) {
         beginShutdown(reason: reason, exitCode: exitCode, mainSignal: SIGTERM)

@@ -5,7 +5,8 @@ import Musl
 #endif
 
 /// Watches one directory with inotify for files written or put in place: a file closed after
-/// writing, moved in (an atomic rename, as a sidecar writes), created, or deleted. The
+/// writing, moved in (an atomic rename, as a sidecar writes), moved out, or deleted. Creation
+/// is not an event: a file just created may be half written (its close after writing is). The
 /// descriptor is non-blocking and close-on-exec, for a poll loop; `drain` reads what happened.
 ///
 /// The directory is watched, not the file: a file replaced by a rename is a new inode, which a
@@ -18,7 +19,7 @@ public final class DirectoryWatch {
     public init(directory: String) throws(SystemCallError) {
         fileDescriptor = try valueOrErrno("inotify_init1") { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
         self.directory = directory
-        let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM)
+        let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM)
         do {
             _ = try valueOrErrno("inotify_add_watch", directory) { inotify_add_watch(fileDescriptor, directory, mask) }
         } catch {

@@ -48,6 +48,12 @@ public enum Files {
         throw SystemCallError("stat", path, errno: code)
     }
 
+    /// Whether the path itself is a symbolic link.
+    public static func isSymbolicLink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
+    }
+
     /// Whether something exists at the path (errors other than ENOENT count as existing).
     public static func exists(_ path: String) -> Bool {
         var info = stat()

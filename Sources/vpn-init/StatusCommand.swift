@@ -41,36 +41,18 @@ enum StatusCommand {
             }
             maxAge = value
         }
+        let links: Links
         do {
-            guard let link = try Links().link(named: interface) else {
-                printError("unhealthy: interface \(interface) does not exist")
-                return .failure
-            }
-            guard link.flags & RouteNetlink.interfaceUp != 0 else {
-                printError("unhealthy: interface \(interface) is down")
-                return .failure
-            }
-            let device = try WireGuardBackends.existing(interfaceName: interface).device()
-            guard device.publicKey != nil, device.listenPort != 0 else {
-                printError("unhealthy: interface \(interface) has no private key or listen port")
-                return .failure
-            }
-            if let maxAge {
-                let now = wallClockSeconds()
-                for peer in device.peers {
-                    guard let handshake = peer.latestHandshake, now - handshake <= maxAge else {
-                        let age = peer.latestHandshake.map { "\(now - $0) s ago" } ?? "never"
-                        printError("unhealthy: peer \(peer.publicKey.base64) last shook hands \(age) (limit \(maxAge) s)")
-                        return .failure
-                    }
-                }
-            }
-            print("healthy: \(interface) up, \(device.peers.count) peer(s)")
-            return .success
+            links = try Links()
         } catch {
             printError("unhealthy: \(error)")
             return .failure
         }
+        let verdict = Health.check(interface: interface, links: links, device: { () throws(SystemCallError) in
+            try WireGuardBackends.existing(interfaceName: interface).device()
+        }, maxHandshakeAge: maxAge, now: wallClockSeconds())
+        if verdict.healthy { print(verdict.line) } else { printError(verdict.line) }
+        return verdict.healthy ? .success : .failure
     }
 
     /// Who the node is: what its init recorded at boot (which works through `nsenter`, without
@@ -94,11 +76,4 @@ enum StatusCommand {
         }
         return identity
     }
-}
-
-/// Seconds since the Unix epoch.
-func wallClockSeconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Int64(now.tv_sec)
 }

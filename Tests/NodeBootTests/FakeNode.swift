@@ -180,6 +180,7 @@ final class FakeHost: BootHost {
         children.removeAll { $0.name == name }
     }
     func onSignal(_ signal: Int32, _ handler: @escaping () -> Void) { signalHandlers[signal] = handler }
+    func restartCounts() -> [(child: String, restarts: Int)] { children.map { ($0.name, 0) } }
 
     /// Runs the timers scheduled so far, once each.
     func runTimers() {

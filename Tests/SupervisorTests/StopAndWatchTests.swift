@@ -41,7 +41,8 @@ import Glibc
         #expect(stopped.split(separator: "\n").first == "helper", "the stopped one first, by SIGTERM: \(stopped)")
     }
 
-    /// An atomic rename into the directory, a write, and a deletion are each reported by name.
+    /// An atomic rename into the directory, a write, and a deletion are each reported by name; a
+    /// file still being written is not.
     @Test func theDirectoryWatchSeesRenamesWritesAndDeletions() throws {
         let watch = try DirectoryWatch(directory: temporary.path)
         #expect(watch.drain().isEmpty)
@@ -53,6 +54,12 @@ import Glibc
         close(fd)
         #expect(watch.drain() == ["peers"])
         unlink("\(temporary.path)/peers")
+        #expect(watch.drain() == ["peers"])
+        // A file being created and written is reported once it is closed, not before.
+        let writer = open("\(temporary.path)/peers", O_WRONLY | O_CREAT, 0o644)
+        _ = write(writer, "half\n", 5)
+        #expect(watch.drain().isEmpty, "created and half written: no event yet")
+        close(writer)
         #expect(watch.drain() == ["peers"])
         #expect(throws: SystemCallError.self) { try DirectoryWatch(directory: "\(temporary.path)/missing") }
     }

@@ -5,7 +5,8 @@
 # Source after scripts/lib/checks.sh; set $bin (vpn-init) and $work (a temp dir) first.
 # A suite with another topology builds its own namespaces instead of nodes_create, sets $ns_a
 # and $ns_b to them, and defines its own node_env after sourcing this file: node_start,
-# node_kill, node_exec and nodes_destroy work the same.
+# node_kill, node_exec and nodes_destroy work the same. A suite with other nodes than a and b
+# also defines node_ns (and destroys its own namespaces).
 
 NS_PREFIX=${NS_PREFIX:-vt$$}
 ns_a=${NS_PREFIX}a
@@ -32,6 +33,9 @@ nodes_destroy() {
   return 0
 }
 
+# node_ns NODE: the network namespace of node a or b.
+node_ns() { if [ "$1" = a ]; then echo "$ns_a"; else echo "$ns_b"; fi; }
+
 # node_env NODE: the environment of node a (10.0.0.1) or b (10.0.0.2); extra VAR=VALUE may follow.
 node_env() {
   local me=$1 peer peer_upper address peer_address peer_underlay
@@ -50,7 +54,7 @@ node_env() {
 node_start() {
   local node=$1 ns vars=() cmd=()
   shift
-  [ "$node" = a ] && ns=$ns_a || ns=$ns_b
+  ns=$(node_ns "$node")
   local base=() unset=" " word
   while [ $# -gt 0 ] && [ "$1" != -- ]; do
     case "$1" in unset:*) unset+="${1#unset:} " ;; *) vars+=("$1") ;; esac
