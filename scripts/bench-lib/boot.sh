@@ -19,6 +19,11 @@
 boot_peer_key=""
 boot_agent_pid=""
 boot_agent_socket=""
+# Where vpn-init-metrics serves /metrics, inside its namespace.
+boot_metrics_listen=127.0.0.1:9586
+# A function boot_once calls with VARIANT PID NS RUN once the node has idled and its memory is
+# recorded, before SIGTERM (empty: none).
+boot_idle_step=""
 # What vpn-init asks GetKey for node-a (DstackKeys: path dstack-vpn/wireguard/NODE, purpose wireguard).
 boot_agent_getkey='{"path":"dstack-vpn/wireguard/node-a","purpose":"wireguard","algorithm":"secp256k1"}'
 
@@ -89,8 +94,8 @@ boot_start_cost() {
 }
 
 # boot_command VARIANT: the environment and command line of one entrypoint: vpn-init,
-# vpn-init-nopie, vpn-init-dstack or the shell (userspace path), vpn-init-kernel or wg-quick
-# (kernel path).
+# vpn-init-nopie, vpn-init-dstack, vpn-init-metrics (vpn-init serving VPN_METRICS_LISTEN on
+# $boot_metrics_listen) or the shell (userspace path), vpn-init-kernel or wg-quick (kernel path).
 boot_command() {
   case "$1" in
     vpn-init-dstack)
@@ -99,11 +104,12 @@ boot_command() {
         WG_IMPLEMENTATION=userspace WG_MASQUERADE=up0 WG_PEER_B_PUBLIC_KEY="$boot_peer_key" \
         WG_PEER_B_ALLOWED_IPS=10.0.0.2/32 WG_PEER_B_ENDPOINT=172.31.0.2:51820 WG_PEER_B_PERSISTENT_KEEPALIVE=25 \
         VPN_SHUTDOWN_GRACE=5 "$tools/benchproc" stamp "$work/boot.t0" "$bindir/vpn-init" ;;
-    vpn-init|vpn-init-nopie|vpn-init-kernel)
-      local implementation=userspace binary=vpn-init
+    vpn-init|vpn-init-nopie|vpn-init-kernel|vpn-init-metrics)
+      local implementation=userspace binary=vpn-init metrics=""
       [ "$1" = vpn-init-kernel ] && implementation=kernel
       [ "$1" = vpn-init-nopie ] && binary=vpn-init-nopie
-      echo env -i PATH=$PATH_IN_NODES VPN_DATA_DIR="$work/boot-data-vpn" WG_ADDRESS=10.0.0.1/24 \
+      [ "$1" = vpn-init-metrics ] && metrics=VPN_METRICS_LISTEN=$boot_metrics_listen
+      echo env -i PATH=$PATH_IN_NODES VPN_DATA_DIR="$work/boot-data-vpn" WG_ADDRESS=10.0.0.1/24 $metrics \
         WG_IMPLEMENTATION=$implementation WG_MASQUERADE=up0 WG_PEER_B_PUBLIC_KEY="$boot_peer_key" \
         WG_PEER_B_ALLOWED_IPS=10.0.0.2/32 WG_PEER_B_ENDPOINT=172.31.0.2:51820 WG_PEER_B_PERSISTENT_KEEPALIVE=25 \
         VPN_SHUTDOWN_GRACE=5 "$tools/benchproc" stamp "$work/boot.t0" "$bindir/$binary" ;;
@@ -147,6 +153,8 @@ boot_once() {
   tree=$(tree_rss_kb "$pid")
   record "${bench/boot/idle_rss}" "$variant" kB "$rss" run="$run"
   record "${bench/boot/idle_rss_tree}" "$variant" kB "$tree" run="$run"
+  # A section's own measurement of the idle node before it stops (the metrics section's scrapes).
+  [ -z "$boot_idle_step" ] || "$boot_idle_step" "$variant" "$pid" "$ns" "$run"
   if shutdown=$("$tools/benchproc" term "$pid"); then
     record "${bench/boot/shutdown}" "$variant" ms "$(awk -v n="$shutdown" 'BEGIN { printf "%.2f", n / 1e6 }')" run="$run"
   fi

@@ -603,11 +603,76 @@ def detail_tables(samples, variants):
         lines += ["", json_choice_text(samples, cost)]
     lines += tunnel_lines(samples)
     lines += gateway_lines(samples)
+    lines += metrics_lines(samples)
     files = [s for s in samples if s["bench"] == "image_file"]
     if files:
         lines += ["", "## Image contents (usr/bin, stripped)", "", "| file | size |", "|---|---:|"]
         for s in files:
             lines.append(f"| {s['variant']} | {s['value'] / 1e6:.1f} MB |")
+    return lines
+
+
+def metrics_lines(samples):
+    """The metrics section: vpn-init with VPN_METRICS_LISTEN against the same node without it, run
+    by run (interleaved), and PID 1's memory after the scrapes; [] when it was not run."""
+    def by_run(bench, metric):
+        runs = {}
+        for s in samples:
+            if s["bench"] == bench and s["metric"] == metric:
+                runs.setdefault(s.get("run"), {})[s["variant"]] = s["value"]
+        return runs
+
+    def differences(bench, metric, first="vpn-init-metrics", second="vpn-init"):
+        return [r[first] - r[second] for r in by_run(bench, metric).values() if first in r and second in r]
+
+    def range_text(values, unit, digits):
+        return (f"median {statistics.median(values):+.{digits}f} {unit}, "
+                f"from {min(values):+.{digits}f} to {max(values):+.{digits}f} {unit}")
+
+    if median(samples, "boot_metrics", "vpn-init-metrics", "ms")[0] is None:
+        return []
+    lines = ["", "## Metrics listener (`VPN_METRICS_LISTEN`)", "",
+             "The boot table's userspace node booted by the same harness with and without "
+             "`VPN_METRICS_LISTEN=127.0.0.1:9586` (vpn-init-metrics and vpn-init), alternating run by run, each in a "
+             "fresh namespace after one discarded warm-up each. After the idle second and the memory readings, "
+             "vpn-init-metrics gets scrapes of `/metrics` one after another (one curl, a new connection each, inside "
+             "the node's namespace; each scrape reads wireguard-go's device over its socket), then PID 1's VmRSS is "
+             "read again.", "",
+             "| node | boot to ready | PID 1 idle RSS | container idle RSS | shutdown | runs |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for variant, name in (("vpn-init", "vpn-init, no listener"), ("vpn-init-metrics", "vpn-init-metrics")):
+        boot, n = median(samples, "boot_metrics", variant, "ms")
+        if boot is None:
+            continue
+        rss, _ = median(samples, "idle_rss_metrics", variant, "kB")
+        tree, _ = median(samples, "idle_rss_tree_metrics", variant, "kB")
+        shutdown, _ = median(samples, "shutdown_metrics", variant, "ms")
+        lines.append(f"| {name} | {fmt(boot, 'ms')} | {fmt(rss and rss / 1024, 'MB', 2)} | "
+                     f"{fmt(tree and tree / 1024, 'MB', 2)} | {fmt(shutdown, 'ms')} | {n} |")
+    boot_differences = differences("boot_metrics", "ms")
+    rss_differences = differences("idle_rss_metrics", "kB")
+    text = []
+    if boot_differences:
+        text.append(f"run by run, with the listener minus without: boot to ready {range_text(boot_differences, 'ms', 2)}"
+                    + (" (a boot's own variation hides the difference)" if min(boot_differences) < 0 < max(boot_differences) else ""))
+    if rss_differences:
+        text.append(f"PID 1's idle RSS {range_text(rss_differences, 'KB', 0)}")
+    after, after_runs = median(samples, "rss_after_scrapes_metrics", "vpn-init-metrics", "kB")
+    if after is not None:
+        scrapes = next((s.get("scrapes") for s in samples if s["bench"] == "rss_after_scrapes_metrics"), None)
+        idle = by_run("idle_rss_metrics", "kB")
+        growth = [r["vpn-init-metrics"] - idle[run]["vpn-init-metrics"] for run, r in by_run("rss_after_scrapes_metrics", "kB").items()
+                  if "vpn-init-metrics" in idle.get(run, {})]
+        scrape, _ = median(samples, "scrape_metrics", "vpn-init-metrics", "ms")
+        sentence = f"after {scrapes} scrapes PID 1's RSS is {fmt(after / 1024, 'MB', 2)} (median of {after_runs} runs"
+        if growth:
+            sentence += f"; over the same run's idle RSS {range_text(growth, 'KB', 0)}"
+        sentence += ")"
+        if scrape is not None:
+            sentence += f", and a scrape takes {fmt(scrape, 'ms', 2)} (median, connection included)"
+        text.append(sentence)
+    if text:
+        lines += ["", text[0][0].upper() + text[0][1:] + "".join(f"; {t}" for t in text[1:]) + "."]
     return lines
 
 
