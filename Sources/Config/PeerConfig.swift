@@ -78,6 +78,8 @@ public enum PeerField: String, Sendable, CaseIterable {
 
     /// The fields, longest first, so `..._TCP_ENDPOINT` is never read as `..._ENDPOINT`.
     static let longestFirst = allCases.sorted { $0.rawValue.count > $1.rawValue.count }
+    /// `_FIELD` of each field as UTF-8, longest first.
+    static let suffixesLongestFirst = longestFirst.map { ($0, Array("_\($0.rawValue)".utf8)) }
 
     /// `WG_PEER_` for the unnamed peer, else `WG_PEER_<NAME>_`.
     static func prefix(name: String?) -> String {

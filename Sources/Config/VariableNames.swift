@@ -58,8 +58,12 @@ enum VariableName: Equatable {
             self = .peer(name: nil, field: field)
             return
         }
-        for field in PeerField.longestFirst where rest.hasSuffix("_" + field.rawValue) {
-            let peerName = String(rest.dropLast(field.rawValue.count + 1))
+        // On the UTF-8 bytes: the names are ASCII when valid, and a file of 1,000 peers has
+        // thousands of them (grapheme-aware suffix tests were a third of parsing it).
+        let bytes = Array(rest.utf8)
+        for (field, suffix) in PeerField.suffixesLongestFirst where bytes.count >= suffix.count {
+            guard bytes[(bytes.count - suffix.count)...].elementsEqual(suffix) else { continue }
+            let peerName = String(decoding: bytes[..<(bytes.count - suffix.count)], as: UTF8.self)
             self = Self.isValidPeerName(peerName)
                 ? .peer(name: peerName, field: field) : .invalidPeerName(name: peerName, field: field)
             return

@@ -4,6 +4,12 @@
 //                                      process (so CMD keeps our PID, e.g. PID 1)
 //   benchproc watch PATTERN FILE       copy stdin to stdout; when a line contains PATTERN,
 //                                      write the CLOCK_MONOTONIC ns it arrived at to FILE
+//   benchproc stamped                  copy stdin to stdout, each line prefixed with the
+//                                      CLOCK_MONOTONIC ns it arrived at and a space
+//   benchproc signal PID SIGNAL        send SIGNAL to PID; print the CLOCK_MONOTONIC ns just
+//                                      before it was sent
+//   benchproc rename FROM TO           rename(2) FROM to TO; print the CLOCK_MONOTONIC ns just
+//                                      before
 //   benchproc orphans N                make N orphans: each is the child of a short-lived
 //                                      child, so it is reparented to the nearest reaper
 //                                      (PID 1 or a subreaper) and exits at once
@@ -73,6 +79,32 @@ static int watch(const char *pattern, const char *file) {
         fwrite(line, 1, (size_t)length, stdout);
         fflush(stdout);
     }
+    return 0;
+}
+
+static int stamped(void) {
+    char *line = NULL;
+    size_t capacity = 0;
+    ssize_t length;
+    while ((length = getline(&line, &capacity, stdin)) >= 0) {
+        printf("%llu ", now_ns());
+        fwrite(line, 1, (size_t)length, stdout);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+static int send_signal(pid_t pid, int signal_number) {
+    unsigned long long start = now_ns();
+    if (kill(pid, signal_number) != 0) { perror("kill"); return 1; }
+    printf("%llu\n", start);
+    return 0;
+}
+
+static int rename_file(const char *from, const char *to) {
+    unsigned long long start = now_ns();
+    if (rename(from, to) != 0) { perror(to); return 1; }
+    printf("%llu\n", start);
     return 0;
 }
 
@@ -212,6 +244,9 @@ int main(int argc, char **argv) {
         return term((pid_t)atoi(argv[2]), argc == 4 ? atoi(argv[3]) : SIGTERM);
     if (argc >= 4 && strcmp(argv[1], "stamp") == 0) return stamp(argv[2], argv + 3);
     if (argc == 4 && strcmp(argv[1], "watch") == 0) return watch(argv[2], argv[3]);
+    if (argc == 2 && strcmp(argv[1], "stamped") == 0) return stamped();
+    if (argc == 4 && strcmp(argv[1], "signal") == 0) return send_signal((pid_t)atoi(argv[2]), atoi(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "rename") == 0) return rename_file(argv[2], argv[3]);
     if (argc == 3 && strcmp(argv[1], "orphans") == 0) {
         long count = atol(argv[2]);
         if (count < 1 || count > 1000000) { fprintf(stderr, "benchproc: bad count\n"); return 2; }
@@ -232,7 +267,8 @@ int main(int argc, char **argv) {
         if (programs < 1 || arguments > 62) { fprintf(stderr, "benchproc: starts N PROG... [-- ARG...]\n"); return 2; }
         return starts(count, programs, argv + 3, arguments, argv + 4 + programs);
     }
-    fprintf(stderr, "usage: benchproc stamp FILE CMD... | watch PATTERN FILE | orphans N | term PID [SIGNAL]"
+    fprintf(stderr, "usage: benchproc stamp FILE CMD... | watch PATTERN FILE | stamped | signal PID SIGNAL"
+                    " | rename FROM TO | orphans N | term PID [SIGNAL]"
                     " | rpc SOCKET N PAUSE_MS METHOD BODY... | starts N PROG... [-- ARG...]\n");
     return 2;
 }

@@ -89,6 +89,26 @@ def summary_rows(samples):
                     + ("" if answers is None else f"; the Python stand-in's Info + GetKey alone, after a second's idle as at boot: {answers:.1f} ms"),
                     ratio(dstack, file_ms), "(report)", None, n)
 
+    peers = peers_figures(samples)
+    if peers:
+        largest = peers["largest"]
+        ours, n = median(samples, "peers_boot", "vpn-init", "ms", peers=largest)
+        ref, _ = median(samples, "peers_boot", "setconf", "ms", peers=largest)
+        add(f"Boot to ready with {largest:,} peers (`WG_PEERS_FILE`), userspace", ours, fmt(ours, "ms"),
+            f"{fmt(ref, 'ms')} (wireguard-go + `wg setconf` + `ip`)", ratio(ours, ref), "(report)", None, n)
+        init, wg = peers["per_peers"].get("init_rss_kb"), peers["per_peers"].get("wg_rss_kb")
+        if init:
+            add(f"vpn-init's RSS per 1,000 peers (`VmRSS`, {peers['smallest']} → {largest:,} peers)", init["median"],
+                f"{init['median']:+,.0f} KiB", "—" if not wg else f"wireguard-go, which holds the peers: {wg['median']:+,.0f} KiB",
+                None, "(report)", None, init["runs"])
+        if peers["reload"] == "available":
+            ours, n = median(samples, "peers_reload", "vpn-init-sighup", "ms", peers=largest)
+            ref, _ = median(samples, "peers_reload", "wg-syncconf", "ms", peers=largest)
+            add(f"Reload, one of {largest:,} peers changed (SIGHUP to `peers reloaded`)", ours, fmt(ours, "ms"),
+                f"{fmt(ref, 'ms')} (`wg syncconf`, spawn to exit)", ratio(ours, ref), "(report)", None, n)
+        else:
+            add(f"Reload, one of {largest:,} peers changed", None, "not available", "—", None, "(report)", None, 0)
+
     for size in (1400, 64, 9000):
         ours, n = median(samples, "udp_blast", "ours", "mbit", size=size)
         loss, _ = median(samples, "udp_blast", "ours", "loss_pct", size=size)
@@ -383,6 +403,148 @@ def json_cost(samples):
     return cost
 
 
+def values_of(samples, bench, variant, metric, **match):
+    return [s["value"] for s in samples if s["bench"] == bench and s["variant"] == variant and s["metric"] == metric
+            and all(s.get(k) == v for k, v in match.items())]
+
+
+def with_range(samples, bench, variant, metric, unit="ms", digits=1, **match):
+    """The median of BENCH's samples and, when they differ, their range: `12.3 ms (11.0-14.2)`."""
+    found = values_of(samples, bench, variant, metric, **match)
+    if not found:
+        return "—"
+    text = fmt(statistics.median(found), unit, digits)
+    if len(found) > 1 and min(found) != max(found):
+        text += f" ({min(found):.{digits}f}–{max(found):.{digits}f})"
+    return text
+
+
+def peers_figures(samples):
+    """The peers section's peer counts, the memory per 1,000 peers (the difference between the
+    largest and the smallest count, run by run, scaled to 1,000) and whether vpn-init could
+    reload; or None when the section has not run."""
+    counts = sorted({s["peers"] for s in samples if s["bench"] == "peers_boot"})
+    if not counts:
+        return None
+    smallest, largest = counts[0], counts[-1]
+    per_peers = {}
+    if largest > smallest:
+        for variant, metric in (("vpn-init", "init_rss_kb"), ("vpn-init", "init_hwm_kb"), ("vpn-init", "wg_rss_kb"),
+                                ("vpn-init", "wg_hwm_kb"), ("setconf", "wg_rss_kb")):
+            by_run = {}
+            for s in samples:
+                if s["bench"] == "peers_rss" and s["variant"] == variant and s["metric"] == metric and s["peers"] in (smallest, largest):
+                    by_run.setdefault(s.get("run"), {})[s["peers"]] = s["value"]
+            slopes = [(r[largest] - r[smallest]) * 1000 / (largest - smallest) for r in by_run.values() if len(r) == 2]
+            if slopes:
+                key = metric if variant == "vpn-init" else f"setconf_{metric}"
+                per_peers[key] = {"median": statistics.median(slopes), "min": min(slopes), "max": max(slopes), "runs": len(slopes)}
+    available = [s["value"] for s in samples if s["bench"] == "peers_reload" and s["metric"] == "available"]
+    reloads = [s for s in samples if s["bench"] == "peers_reload" and s["metric"] == "ms" and s["variant"].startswith("vpn-init")]
+    reload = "available" if reloads and (not available or available[-1]) else "not available"
+    return {"counts": counts, "smallest": smallest, "largest": largest, "per_peers": per_peers, "reload": reload}
+
+
+def peers_lines(samples):
+    """The peers section: boot to ready, memory and live reload by number of peers."""
+    peers = peers_figures(samples)
+    if not peers:
+        return []
+    counts, largest = peers["counts"], peers["largest"]
+    runs = max((s.get("run", 0) for s in samples if s["bench"] == "peers_boot"), default=0)
+    lines = ["", "## Many peers: boot, memory and live reload (userspace)", "",
+             f"vpn-init with {', '.join(f'{c:,}' for c in counts)} peers from `WG_PEERS_FILE` (a key, allowed IPs "
+             "10.100.X.Y/32 inside its 10.100.0.1/16 and an endpoint each; `WG_FORWARD=false WG_MASQUERADE=off`) against "
+             "what a wg-quick-style entrypoint does with the same peers in a wg(8) file: wireguard-go creates the device, "
+             "`wg setconf` applies the file, `ip address`/`ip link` bring it up (scripts/bench-lib/seed-setconf.sh). Both "
+             "on the userspace path (wireguard-go), PID 1 of a fresh pid+mount namespace in a fresh network namespace, "
+             f"timed from exec to the `msg=ready` line, measured side by side in one run: {runs} round{'s' if runs != 1 else ''}, each booting "
+             "both with every count, interleaved. Medians, with the range of the runs in brackets.", "",
+             "| peers | vpn-init boot to ready | wireguard-go + `wg setconf` | ratio | vpn-init shutdown | reference shutdown | runs |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for count in counts:
+        ours, n = median(samples, "peers_boot", "vpn-init", "ms", peers=count)
+        ref, _ = median(samples, "peers_boot", "setconf", "ms", peers=count)
+        r = ratio(ours, ref)
+        lines.append(f"| {count:,} | {with_range(samples, 'peers_boot', 'vpn-init', 'ms', peers=count)} | "
+                     f"{with_range(samples, 'peers_boot', 'setconf', 'ms', peers=count)} | {'—' if r is None else f'{r:.2f}x'} | "
+                     f"{with_range(samples, 'peers_shutdown', 'vpn-init', 'ms', peers=count)} | "
+                     f"{with_range(samples, 'peers_shutdown', 'setconf', 'ms', peers=count)} | {n} |")
+    slope = {}
+    for variant in ("vpn-init", "setconf"):
+        low, _ = median(samples, "peers_boot", variant, "ms", peers=counts[0])
+        high, _ = median(samples, "peers_boot", variant, "ms", peers=largest)
+        if low is not None and high is not None and largest > counts[0]:
+            slope[variant] = (high - low) * 1000 / (largest - counts[0])
+    if len(slope) == 2:
+        render_low, _ = median(samples, "peers_render", "vpn-init", "ms", peers=counts[0])
+        render_high, _ = median(samples, "peers_render", "vpn-init", "ms", peers=largest)
+        lines += ["", f"Each 1,000 peers add {slope['vpn-init']:.0f} ms to vpn-init's boot and {slope['setconf']:.0f} ms to "
+                  f"the reference's (the difference of the medians at {counts[0]:,} and {largest:,} peers). Both hand "
+                  "wireguard-go the same peers over its UAPI socket; vpn-init also parses and checks every `WG_PEER_...` "
+                  "line and writes the rendered wg0.conf."
+                  + ("" if render_low is None or render_high is None else
+                     f" Reading the peers alone, without a device (`vpn-init render` of the same file, spawn to exit, the "
+                     f"median of 5 starts a round): {render_low:.1f} ms with {counts[0]:,} peer{'s' if counts[0] != 1 else ''}, "
+                     f"{render_high:.1f} ms with {largest:,}, so "
+                     f"{(render_high - render_low) * 1000 / (largest - counts[0]):.0f} ms per 1,000 peers of the boot's "
+                     f"{slope['vpn-init']:.0f}.")]
+    lines += ["", "Memory a second after ready, in MB: PID 1 (`VmRSS`, `VmHWM` in brackets), and wireguard-go, where the "
+              "peers live on this path (`VmRSS`; the one vpn-init runs, and the one the reference runs)."
+              + (" \"after reloads\" is vpn-init's `VmRSS` once the reloads below are done." if peers["reload"] == "available" else ""),
+              "", "| peers | vpn-init | vpn-init after reloads | wireguard-go (vpn-init's) | wireguard-go (reference) | runs |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    for count in counts:
+        rss, n = median(samples, "peers_rss", "vpn-init", "init_rss_kb", peers=count)
+        hwm, _ = median(samples, "peers_rss", "vpn-init", "init_hwm_kb", peers=count)
+        reloaded, _ = median(samples, "peers_rss", "vpn-init", "init_rss_reloaded_kb", peers=count)
+        reloads = next((s.get("reloads") for s in samples if s["bench"] == "peers_rss" and s["metric"] == "init_rss_reloaded_kb"), None)
+        wg, _ = median(samples, "peers_rss", "vpn-init", "wg_rss_kb", peers=count)
+        ref_wg, _ = median(samples, "peers_rss", "setconf", "wg_rss_kb", peers=count)
+        lines.append(f"| {count:,} | {mb(rss)} ({mb(hwm)}) | {mb(reloaded)}{'' if reloaded is None or not reloads else f' ({reloads} reloads)'} | "
+                     f"{mb(wg)} | {mb(ref_wg)} | {n} |")
+    per = peers["per_peers"]
+
+    def slope_text(key):
+        p = per.get(key)
+        if not p:
+            return "—"
+        text = f"{p['median']:+,.0f} KiB"
+        if p["runs"] > 1 and p["min"] != p["max"]:
+            text += f" ({p['min']:+,.0f} to {p['max']:+,.0f} run by run)"
+        return text
+    if per:
+        lines += ["", f"Per 1,000 peers ({counts[0]:,} → {largest:,}, run by run, scaled): vpn-init's `VmRSS` "
+                  f"{slope_text('init_rss_kb')}, its `VmHWM` {slope_text('init_hwm_kb')}; wireguard-go's `VmRSS` "
+                  f"{slope_text('wg_rss_kb')} under vpn-init and {slope_text('setconf_wg_rss_kb')} under the reference. "
+                  "vpn-init keeps the parsed configuration and each peer's live state; the WireGuard peers themselves "
+                  "(keys, sessions, allowed-IPs trie, queues) are wireguard-go's."]
+    lines += ["", "### Live reload: one peer changed", ""]
+    if peers["reload"] != "available":
+        lines += ["reload: not available. The vpn-init measured does not reload `WG_PEERS_FILE` while it runs, so "
+                  "there is no figure; scripts/bench measures it once it does."]
+        return lines
+    lines += ["After each boot the middle peer's allowed IPs are changed (a second /32 added, then removed again, in "
+              "turn) in a file of the same peers, written beside the live one and renamed over it. \"SIGHUP\": the "
+              "rename, then SIGHUP to vpn-init, timed from the signal to the `peers reloaded` line (`changed=` naming "
+              "that peer) on its stderr; the file watch's own reload of the same file follows a quarter of a second "
+              "later and finds nothing to do (`peers unchanged`). \"file replaced\": the rename alone, timed from the "
+              "rename to `peers reloaded trigger=file`, which includes vpn-init's 250 ms debounce. The reference "
+              "applies the same change to the wg(8) file with `wg syncconf wg0 FILE` (spawn to exit, inside the "
+              "reference's namespaces): wg reads the device's peers from wireguard-go, compares and sends the difference.",
+              "", "| peers | SIGHUP → `peers reloaded` | file replaced → `peers reloaded` | `wg syncconf` | ratio SIGHUP / syncconf | samples |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    for count in counts:
+        ours, n = median(samples, "peers_reload", "vpn-init-sighup", "ms", peers=count)
+        ref, _ = median(samples, "peers_reload", "wg-syncconf", "ms", peers=count)
+        r = ratio(ours, ref)
+        lines.append(f"| {count:,} | {with_range(samples, 'peers_reload', 'vpn-init-sighup', 'ms', peers=count)} | "
+                     f"{with_range(samples, 'peers_reload', 'vpn-init-file', 'ms', peers=count)} | "
+                     f"{with_range(samples, 'peers_reload', 'wg-syncconf', 'ms', peers=count)} | "
+                     f"{'—' if r is None else f'{r:.2f}x'} | {n} |")
+    return lines
+
+
 def detail_tables(samples, variants):
     lines = ["## udp-over-tcp goodput by datagram size", "",
              "Median of the runs; goodput is received payload over the time from the first datagram sent "
@@ -422,6 +584,7 @@ def detail_tables(samples, variants):
                   "the guest agent for `Info` and `GetKey` instead of reading its key file. The agent here is the Python "
                   "stand-in (scripts/lib/dstack-agent.py), whose answer time is part of the figure: "
                   + agent_rtt_text(samples) + "."]
+    lines += peers_lines(samples)
     cost = json_cost(samples)
     if cost:
         lines += ["", "## JSON parser: vpn-init's own vs FoundationEssentials", "",
