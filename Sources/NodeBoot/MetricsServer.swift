@@ -75,11 +75,12 @@ public final class MetricsServer {
                 continue
             }
             serial += 1
-            let connection = Connection(serial: serial)
-            connections[fd] = connection
+            // The timers keep the serial, not the connection: its buffers go as soon as it is done.
+            let serial = serial
+            connections[fd] = Connection(serial: serial)
             host.watch(fileDescriptor: fd) { [weak self] in self?.readable(fd) }
             host.schedule(after: Self.deadline) { [weak self] in
-                guard let self, connections[fd]?.serial == connection.serial else { return }
+                guard let self, connections[fd]?.serial == serial else { return }
                 drop(fd)
             }
         }
@@ -115,8 +116,9 @@ public final class MetricsServer {
                 continue
             }
             if sent < 0 && (errno == EAGAIN || errno == EINTR) {
+                let serial = connection.serial
                 host.schedule(after: .milliseconds(10)) { [weak self] in
-                    guard let self, connections[fd]?.serial == connection.serial else { return }
+                    guard let self, connections[fd]?.serial == serial else { return }
                     send(fd)
                 }
                 return

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Config
+import DstackAgent
 import SystemCalls
 import VPNLog
 import WireGuardModel
@@ -134,7 +135,9 @@ public final class PeerReload {
         case .noFile:
             Log.info("nothing to reload: WG_PEERS_FILE is not set", ("trigger", trigger))
         }
-        writeStatus(status: outcome.status, summary: Self.summary(outcome), problems: { if case .refused(let p) = outcome { p } else { [] } }())
+        var problems: [String] = []
+        if case .refused(let lines) = outcome { problems = lines }
+        writeStatus(status: outcome.status, summary: Self.summary(outcome), problems: problems)
         return outcome
     }
 
@@ -165,15 +168,19 @@ public final class PeerReload {
         for peer in tunnel.peers {
             if case .node(let node) = peer.config.publicKey, peer.config.presharedKeyFile == nil { derived[node] = peer.keys }
         }
-        // A shorter wait for the agent than at boot: the loop waits for it.
-        let agent = settings.agent.map { _ in DstackMode.agent(settings.config, timeout: Self.agentTimeout) }
+        // A shorter wait for the agent than at boot (the loop waits for it), made only when a
+        // new NODE key needs it.
+        var agent: GuestAgent?
         var keys: [PeerKeys.Keys] = []
         for peer in peers {
             if case .node(let node) = peer.publicKey, peer.presharedKeyFile == nil, let known = derived[node] {
                 keys.append(known)
-            } else {
-                keys += try PeerKeys.load([peer], wait: 0, agent: agent)
+                continue
             }
+            if case .node = peer.publicKey, agent == nil, settings.agent != nil {
+                agent = DstackMode.agent(settings.config, timeout: Self.agentTimeout)
+            }
+            keys += try PeerKeys.load([peer], wait: 0, agent: agent)
         }
         return keys
     }

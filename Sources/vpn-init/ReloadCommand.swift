@@ -26,15 +26,12 @@ enum ReloadCommand {
             printError("vpn-init reload: cannot signal vpn-init (pid \(pid)): \(SystemCallError.current("kill", String(pid)))")
             return .failure
         }
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let deadline = Double(now.tv_sec) + timeout
+        let deadline = monotonicSeconds() + timeout
         while true {
             if let after = read(path), let seen = Int(after.fields["generation"] ?? ""), seen > generation {
                 return report(after.fields, problems: after.problems)
             }
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            guard Double(now.tv_sec) < deadline else {
+            guard monotonicSeconds() < deadline else {
                 printError("vpn-init reload: no answer from vpn-init (pid \(pid)) within \(Int(timeout)) s")
                 return .failure
             }
