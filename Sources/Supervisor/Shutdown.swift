@@ -7,7 +7,8 @@ import Musl
 #endif
 
 // Shutdown: children stop one at a time in reverse start order (SIGTERM to each process group,
-// the main command getting the signal vpn-init received), then orphans left in the container;
+// the main command getting the signal vpn-init received, each followed by SIGCONT for a stopped
+// process), then orphans left in the container (SIGTERM and SIGCONT);
 // when the grace period ends, or a SIGTERM/SIGINT comes while shutting down (a second one, or
 // the first after the main command exited), everything left gets SIGKILL. Then the teardown
 // steps run in reverse order and the loop ends.
@@ -37,7 +38,7 @@ extension Supervisor {
                     child.terminated = true
                     let signal = child.isMain ? current.mainSignal : SIGTERM
                     Log.info("stopping child", ("name", child.spec.name), ("pid", child.pid), ("signal", SignalName.of(signal)))
-                    signalGroup(of: child, signal)
+                    terminate(child, with: signal)
                 }
                 return
             }
@@ -48,6 +49,7 @@ extension Supervisor {
             if !current.orphansSignalled {
                 shutdown?.orphansSignalled = true
                 signalOrphans(SIGTERM)
+                signalOrphans(SIGCONT)
                 reap()
             }
             if hasChildren { return }

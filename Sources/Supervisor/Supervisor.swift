@@ -120,7 +120,7 @@ public final class Supervisor {
             case .terminate:
                 Log.info("stopping child", ("name", name), ("pid", child.pid), ("signal", "SIGTERM"))
                 child.terminated = true
-                signalGroup(of: child, SIGTERM)
+                terminate(child, with: SIGTERM)
                 schedule(after: configuration.shutdownGrace) { [weak self, child] in
                     guard child.pid != 0 else { return }
                     Log.warn("child still running after the grace period; killing it", ("name", name), ("pid", child.pid))
@@ -219,7 +219,7 @@ public final class Supervisor {
             try afterStart(StartedChild(name: child.spec.name, pid: pid, starts: child.starts))
         } catch {
             Log.error("after-start failed", ("name", child.spec.name), ("pid", pid), ("error", error))
-            signalGroup(of: child, SIGTERM)
+            terminate(child, with: SIGTERM)
         }
     }
 
@@ -375,6 +375,13 @@ public final class Supervisor {
             let level: LogLevel = status?.isSuccess == true || stopped ? .info : .warn
             Log.emit(level, stopped ? "child stopped" : "child exited", [name, ("pid", pid), ("status", status)])
         }
+    }
+
+    /// Asks the child's group to stop with `signal`, then sends SIGCONT: a stopped process
+    /// (SIGSTOP, a debugger) acts on the signal only once it runs again, as systemd does it.
+    func terminate(_ child: ChildRecord, with signal: Int32) {
+        signalGroup(of: child, signal)
+        if signal != SIGKILL && signal != SIGCONT { signalGroup(of: child, SIGCONT) }
     }
 
     /// Sends `signal` to the child's process group, or to the child alone when it left its group.
