@@ -60,23 +60,29 @@ public enum Boot {
     }
 
     /// Serves `/metrics` and `/healthz` on `address` (`VPN_METRICS_LISTEN`) from the running
-    /// node: its device read per scrape, the supervisor's restart counts, each dialing peer's
-    /// transport, the reloads by outcome.
+    /// node: its device read per scrape (`DeviceReader`: never a wait on the loop), the
+    /// supervisor's restart counts, each dialing peer's transport, the reloads by outcome.
     public static func startMetrics(_ address: TCPListen, settings: BootSettings, tunnel: Tunnel, reload: PeerReload,
                                     host: any BootHost, version: String) throws(SystemCallError) -> MetricsServer {
         let config = settings.config
         let nodeName = config.nodeName ?? hostName()
-        let node = MetricsServer.Node(metrics: { [weak tunnel, weak reload] in
-            let (peers, transports) = tunnel?.metricsPeers() ?? (nil, [])
-            let info = (interface: config.interfaceName, version: version, implementation: tunnel?.backend.implementation.rawValue ?? "",
-                        keySource: config.keySource.rawValue, nodeName: nodeName)
-            return NodeMetrics(
-                info, peers: peers, childRestarts: host.restartCounts(), transports: transports,
-                reloads: ["applied", "unchanged", "refused", "failed"].map { ($0, reload?.outcomes[$0] ?? 0) })
-        }, health: { [weak tunnel] maxAge in
-            guard let tunnel else { return Health.Verdict(healthy: false, line: "unhealthy: shutting down") }
-            return Health.check(interface: config.interfaceName, links: tunnel.links, device: tunnel.readDevice,
-                                maxHandshakeAge: maxAge, now: wallClockSeconds())
+        let reader = tunnel.deviceReader()
+        let node = MetricsServer.Node(metrics: { [weak tunnel, weak reload] answer in
+            reader.read { device in
+                let (peers, transports) = tunnel?.metricsPeers(device: try? device.get()) ?? (nil, [])
+                let info = (interface: config.interfaceName, version: version,
+                            implementation: tunnel?.backend.implementation.rawValue ?? "", keySource: config.keySource.rawValue,
+                            nodeName: nodeName)
+                answer(NodeMetrics(
+                    info, peers: peers, childRestarts: host.restartCounts(), transports: transports,
+                    reloads: ["applied", "unchanged", "refused", "failed"].map { ($0, reload?.outcomes[$0] ?? 0) }))
+            }
+        }, health: { [weak tunnel] maxAge, answer in
+            reader.read { device in
+                guard let tunnel else { return answer(Health.Verdict(healthy: false, line: "unhealthy: shutting down")) }
+                answer(Health.check(interface: config.interfaceName, links: tunnel.links, device: { () throws(SystemCallError) in try device.get() },
+                                    maxHandshakeAge: maxAge, now: wallClockSeconds()))
+            }
         })
         return try MetricsServer(address: address, node: node, host: host)
     }

@@ -13,17 +13,20 @@ import VPNLog
 /// - at most `maxConnections` are served at once; a connection beyond that is closed at once;
 /// - each connection has `deadline` from its accept to the end of its response, then it is closed
 ///   whatever its state (an idle client, a slow writer, a reader that does not read);
-/// - the counters are read when a scrape asks, never polled.
+/// - the counters are read when a scrape asks, never polled; an answer that must wait (for
+///   wireguard-go, `DeviceReader`) is sent when it comes, within the connection's deadline.
 public final class MetricsServer {
     public static let maxConnections = 8
     public static let deadline: Duration = .seconds(2)
 
-    /// What the server asks of the node for a response.
+    /// What the server asks of the node for a response; each answers through its callback, on
+    /// the loop, at once or later.
     public struct Node {
-        public var metrics: () -> NodeMetrics
-        public var health: (_ maxHandshakeAge: Int64?) -> Health.Verdict
+        public var metrics: (_ answer: @escaping (NodeMetrics) -> Void) -> Void
+        public var health: (_ maxHandshakeAge: Int64?, _ answer: @escaping (Health.Verdict) -> Void) -> Void
 
-        public init(metrics: @escaping () -> NodeMetrics, health: @escaping (Int64?) -> Health.Verdict) {
+        public init(metrics: @escaping (@escaping (NodeMetrics) -> Void) -> Void,
+                    health: @escaping (Int64?, @escaping (Health.Verdict) -> Void) -> Void) {
             self.metrics = metrics
             self.health = health
         }
@@ -102,8 +105,13 @@ public final class MetricsServer {
         host.unwatch(fileDescriptor: fd)
         var headOnly = false
         if case .request(let method, _) = head { headOnly = method == "HEAD" }
-        connection.pending = respond(to: head).bytes(headOnly: headOnly)
-        send(fd)
+        let serial = connection.serial
+        respond(to: head) { [weak self] response in
+            // The connection may have reached its deadline meanwhile.
+            guard let self, let connection = connections[fd], connection.serial == serial else { return }
+            connection.pending = response.bytes(headOnly: headOnly)
+            send(fd)
+        }
     }
 
     /// Writes what the socket takes now; the rest is tried again every 10 ms until the deadline.
@@ -134,33 +142,32 @@ public final class MetricsServer {
         _ = close(fd)
     }
 
-    func respond(to head: HTTPRequestHead) -> HTTPResponse {
+    func respond(to head: HTTPRequestHead, _ answer: @escaping (HTTPResponse) -> Void) {
         switch head {
         case .incomplete:
-            return HTTPResponse(status: 400, body: "incomplete request\n")
+            answer(HTTPResponse(status: 400, body: "incomplete request\n"))
         case .malformed(let reason):
-            return HTTPResponse(status: 400, body: reason + "\n")
+            answer(HTTPResponse(status: 400, body: reason + "\n"))
         case .request(let method, let target):
-            guard method == "GET" || method == "HEAD" else { return HTTPResponse(status: 405, body: "only GET and HEAD\n") }
+            guard method == "GET" || method == "HEAD" else { return answer(HTTPResponse(status: 405, body: "only GET and HEAD\n")) }
             let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
             switch parts[0] {
             case "/metrics":
-                return HTTPResponse(status: 200, contentType: Exposition.contentType, body: Exposition.render(node.metrics().families))
+                node.metrics { answer(HTTPResponse(status: 200, contentType: Exposition.contentType, body: Exposition.render($0.families))) }
             case "/healthz":
                 var maxAge: Int64?
                 if parts.count == 2 {
                     for pair in parts[1].split(separator: "&") {
                         let field = pair.split(separator: "=", maxSplits: 1)
                         guard field.count == 2, field[0] == "max_handshake_age", let value = Int64(field[1]), value > 0 else {
-                            return HTTPResponse(status: 400, body: "the only parameter is max_handshake_age=SECONDS (> 0)\n")
+                            return answer(HTTPResponse(status: 400, body: "the only parameter is max_handshake_age=SECONDS (> 0)\n"))
                         }
                         maxAge = value
                     }
                 }
-                let verdict = node.health(maxAge)
-                return HTTPResponse(status: verdict.healthy ? 200 : 503, body: verdict.line + "\n")
+                node.health(maxAge) { answer(HTTPResponse(status: $0.healthy ? 200 : 503, body: $0.line + "\n")) }
             default:
-                return HTTPResponse(status: 404, body: "not found: /metrics and /healthz are served\n")
+                answer(HTTPResponse(status: 404, body: "not found: /metrics and /healthz are served\n"))
             }
         }
     }

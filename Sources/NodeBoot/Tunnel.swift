@@ -387,18 +387,15 @@ public final class Tunnel {
         return changes
     }
 
-    /// Reads the device for a scrape or a health check: over netlink, or over wireguard-go's
-    /// socket with a short timeout, since the supervisor's loop waits for the answer.
-    func readDevice() throws(SystemCallError) -> WireGuardDevice {
-        guard let userspace else { return try backend.device() }
-        return try UserspaceWireGuard(interfaceName: config.interfaceName, socketDirectory: Files.directory(of: userspace.socketPath), timeout: 1).device()
+    /// Reads the device for scrapes and health checks without waiting on the loop.
+    func deviceReader() -> DeviceReader {
+        DeviceReader(backend: backend, userspace: userspace, host: supervisor)
     }
 
-    /// What the metrics listener reports about the peers: counters and handshakes from the
-    /// device (nil when it cannot be read), each peer named, and each dialing peer's transport.
-    func metricsPeers() -> (peers: [NodeMetrics.Peer]?, transports: [NodeMetrics.Transport]) {
+    /// What the metrics listener reports about the peers: counters and handshakes from `device`
+    /// (nil when it could not be read), each peer named, and each dialing peer's transport.
+    func metricsPeers(device: WireGuardDevice?) -> (peers: [NodeMetrics.Peer]?, transports: [NodeMetrics.Transport]) {
         let names = Dictionary(peers.map { ($0.keys.publicKey, $0.name) }, uniquingKeysWith: { first, _ in first })
-        let device = try? readDevice()
         let reported = device?.peers.map { peer in
             (name: names[peer.publicKey] ?? "", publicKey: peer.publicKey.base64, allowedIPs: peer.allowedIPs.map(\.description),
              sentBytes: peer.txBytes, receivedBytes: peer.rxBytes, latestHandshake: peer.latestHandshake)

@@ -56,6 +56,13 @@ public final class UserspaceWireGuard: WireGuardBackend {
         try UAPI.parseGetResponse(try exchange(UAPI.getRequest), interfaceName: interfaceName)
     }
 
+    /// Sends a `get` without waiting, for a caller that must not block (PID 1's loop): the socket
+    /// is non-blocking, so a wireguard-go that does not accept or answer delays nothing here.
+    /// The caller watches the query's descriptor and reads with `DeviceQuery.readAvailable()`.
+    public func beginDeviceQuery() throws(SystemCallError) -> DeviceQuery {
+        DeviceQuery(try open(UAPI.getRequest, blocking: false), interfaceName: interfaceName)
+    }
+
     /// Creates the listening UAPI socket wireguard-go would create (`DIRECTORY/IFNAME.sock`,
     /// mode 0700 in a 0755 directory), replacing a file left by an earlier process, and returns
     /// its descriptor (close-on-exec) to hand to wireguard-go as `WG_UAPI_FD`.
@@ -86,12 +93,14 @@ public final class UserspaceWireGuard: WireGuardBackend {
         try open(request).response()
     }
 
-    /// Connects and sends `request`; the response is read from the returned connection.
-    private func open(_ request: String) throws(SystemCallError) -> UAPIConnection {
-        let fd = try unixSocket()
+    /// Connects and sends `request`; the response is read from the returned connection. A
+    /// blocking connection waits `timeout` at most for each step; a non-blocking one fails with
+    /// EAGAIN where it would wait (a full backlog, a full socket buffer).
+    private func open(_ request: String, blocking: Bool = true) throws(SystemCallError) -> UAPIConnection {
+        let fd = try unixSocket(blocking: blocking)
         let connection = UAPIConnection(fd: fd, path: socketPath)
         var timeout = timeval(tv_sec: self.timeout, tv_usec: 0)
-        for (option, name) in [(SO_RCVTIMEO, "SO_RCVTIMEO"), (SO_SNDTIMEO, "SO_SNDTIMEO")] {
+        for (option, name) in [(SO_RCVTIMEO, "SO_RCVTIMEO"), (SO_SNDTIMEO, "SO_SNDTIMEO")] where blocking {
             _ = try valueOrErrno("setsockopt \(name)", socketPath) {
                 setsockopt(fd, SOL_SOCKET, option, &timeout, socklen_t(MemoryLayout<timeval>.size))
             }
@@ -108,8 +117,9 @@ public final class UserspaceWireGuard: WireGuardBackend {
     }
 
     /// A new unix stream socket, close-on-exec.
-    private func unixSocket() throws(SystemCallError) -> Int32 {
-        try valueOrErrno("socket", socketPath) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+    private func unixSocket(blocking: Bool = true) throws(SystemCallError) -> Int32 {
+        let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | (blocking ? 0 : Int32(SOCK_NONBLOCK.rawValue))
+        return try valueOrErrno("socket", socketPath) { socket(AF_UNIX, flags, 0) }
     }
 
     private func connect(_ fd: Int32) throws(SystemCallError) {
@@ -165,10 +175,38 @@ public final class PendingRequest {
     }
 }
 
+/// A `get` on its way (`UserspaceWireGuard.beginDeviceQuery()`): its descriptor is watched for
+/// the answer, read as it arrives. Releasing the query closes the connection.
+public final class DeviceQuery {
+    private let connection: UAPIConnection
+    private let interfaceName: String
+
+    init(_ connection: UAPIConnection, interfaceName: String) {
+        self.connection = connection
+        self.interfaceName = interfaceName
+    }
+
+    /// The connection's socket: readable when more of the answer has come.
+    public var descriptor: Int32 { connection.fd }
+
+    /// Reads what has come without waiting: the device once the answer is complete, nil while
+    /// more is to come; throws when the connection fails or closes early, or the answer is bad.
+    public func readAvailable() throws(SystemCallError) -> WireGuardDevice? {
+        while true {
+            switch try connection.receive(waiting: false) {
+            case .complete(let text): return try UAPI.parseGetResponse(text, interfaceName: interfaceName)
+            case .wouldWait: return nil
+            case .more: continue
+            }
+        }
+    }
+}
+
 /// One connection to a UAPI socket, closed when released.
 final class UAPIConnection {
     let fd: Int32
     let path: String
+    private var received: [UInt8] = []
 
     init(fd: Int32, path: String) {
         self.fd = fd
@@ -177,20 +215,39 @@ final class UAPIConnection {
 
     deinit { _ = close(fd) }
 
+    enum Step {
+        /// The response through its closing empty line.
+        case complete(String)
+        /// Part of it came, or the read was interrupted; read again.
+        case more
+        /// Nothing to read without waiting (non-blocking only).
+        case wouldWait
+    }
+
     /// Reads the response through its closing empty line.
     func response() throws(SystemCallError) -> String {
-        var response: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while !(response.count >= 2 && response[response.count - 2] == 10 && response[response.count - 1] == 10) {
-            let count = try valueOrErrno("read", path) {
-                chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            }
-            if count == 0 {
-                throw SystemCallError("read", path, errno: EPROTO, detail: "connection closed before the end of the response")
-            }
-            response += chunk[0..<count]
-            if response.count > 64 << 20 { throw SystemCallError("read", path, errno: EFBIG) }
+        while true {
+            if case .complete(let text) = try receive(waiting: true) { return text }
         }
-        return String(decoding: response, as: UTF8.self)
+    }
+
+    /// One read: with `waiting`, as long as the socket's timeout allows; without, only what has
+    /// come already.
+    func receive(waiting: Bool) throws(SystemCallError) -> Step {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, waiting ? 0 : Int32(MSG_DONTWAIT)) }
+        if count < 0 {
+            let error = currentErrno()
+            if error == EINTR { return .more }
+            if !waiting && (error == EAGAIN || error == EWOULDBLOCK) { return .wouldWait }
+            throw SystemCallError("read", path, errno: error)
+        }
+        if count == 0 {
+            throw SystemCallError("read", path, errno: EPROTO, detail: "connection closed before the end of the response")
+        }
+        received += chunk[0..<count]
+        if received.count > 64 << 20 { throw SystemCallError("read", path, errno: EFBIG) }
+        guard received.count >= 2 && received[received.count - 2] == 10 && received[received.count - 1] == 10 else { return .more }
+        return .complete(String(decoding: received, as: UTF8.self))
     }
 }

@@ -173,8 +173,10 @@ final class FakeHost: BootHost {
     private var timers: [() -> Void] = []
 
     func schedule(after delay: Duration, _ handler: @escaping () -> Void) { timers.append(handler) }
-    func watch(fileDescriptor: Int32, _ handler: @escaping () -> Void) {}
-    func unwatch(fileDescriptor: Int32) {}
+    /// Descriptors watched, with their handlers (the test calls them as the loop would).
+    private(set) var watched: [Int32: () -> Void] = [:]
+    func watch(fileDescriptor: Int32, _ handler: @escaping () -> Void) { watched[fileDescriptor] = handler }
+    func unwatch(fileDescriptor: Int32) { watched[fileDescriptor] = nil }
     func stop(_ name: String) {
         stopped.append(name)
         children.removeAll { $0.name == name }

@@ -178,6 +178,48 @@ import WireGuardModel
         try pending.finish()  // a second call does nothing
     }
 
+    /// A `get` for PID 1's loop: nothing blocks while wireguard-go has not accepted or has
+    /// answered only part; the device comes once the answer is complete.
+    @Test func aDeviceQueryNeverWaits() throws {
+        let device = UserspaceWireGuard(interfaceName: "wgq\(UInt16.random(in: 0...9999))", socketDirectory: Self.directory)
+        let listener = try device.listen()
+        defer { close(listener); unlink(device.socketPath) }
+        let query = try device.beginDeviceQuery()
+        #expect(try query.readAvailable() == nil)  // not accepted yet (a stopped wireguard-go)
+        let connection = accept(listener, nil, nil)
+        #expect(connection >= 0)
+        defer { close(connection) }
+        var request = [UInt8](repeating: 0, count: 64)
+        let count = read(connection, &request, request.count)
+        #expect(String(decoding: request[0..<max(count, 0)], as: UTF8.self) == "get=1\n\n")
+        let key = try WireGuardKey.generatePrivate().publicKey()
+        let parts = ["listen_port=51820\npublic_key=\(key.hex)\nrx_by", "tes=7\nlast_handshake_time_sec=0\nerrno=0\n", "\n"]
+        for (index, part) in parts.enumerated() {
+            #expect(write(connection, part, part.utf8.count) == part.utf8.count)
+            let answer = try query.readAvailable()
+            #expect((answer == nil) == (index < parts.count - 1))
+            if let answer {
+                #expect(answer.listenPort == 51820 && answer.peers.map(\.rxBytes) == [7])
+            }
+        }
+    }
+
+    @Test func aDeviceQueryClosedBeforeItsAnswerFails() throws {
+        let device = UserspaceWireGuard(interfaceName: "wgr\(UInt16.random(in: 0...9999))", socketDirectory: Self.directory)
+        let listener = try device.listen()
+        defer { unlink(device.socketPath) }
+        let query = try device.beginDeviceQuery()
+        let connection = accept(listener, nil, nil)
+        var request = [UInt8](repeating: 0, count: 64)
+        _ = read(connection, &request, request.count)  // unread, it would make the close a reset
+        _ = write(connection, "listen_port=1\n", 14)
+        close(connection)
+        close(listener)
+        #expect(throws: SystemCallError("read", device.socketPath, errno: EPROTO, detail: "connection closed before the end of the response")) {
+            while try query.readAvailable() == nil {}
+        }
+    }
+
     @Test func aListenerThatClosesUnansweredFailsTheRequest() throws {
         let device = UserspaceWireGuard(interfaceName: "wgc\(UInt16.random(in: 0...9999))", socketDirectory: Self.directory)
         let listener = try device.listen()
