@@ -1,6 +1,8 @@
 /// The little of HTTP/1.x the metrics listener needs: the request line of a GET, the end of the
 /// header block, and responses that close the connection. Bodies, keep-alive, chunking and
 /// continuation lines are not supported; a request that needs them is answered 400 or 405.
+/// Lines end in CRLF or, as RFC 9112 (2.2) allows a server to accept, in a bare LF; a CR
+/// anywhere else is refused.
 public enum HTTPRequestHead: Equatable, Sendable {
     /// The header block has not ended yet.
     case incomplete
@@ -22,7 +24,10 @@ public enum HTTPRequestHead: Equatable, Sendable {
         guard head.allSatisfy({ $0 == 9 || $0 == 10 || $0 == 13 || (0x20..<0x7f).contains($0) }) else {
             return .malformed("request head is not printable ASCII")
         }
-        let lines = String(decoding: head, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
+        // Split as bytes: to String, CR LF is one Character.
+        let byteLines = head.split(separator: 10, omittingEmptySubsequences: false).map { $0.last == 13 ? $0.dropLast() : $0 }
+        guard !byteLines.contains(where: { $0.contains(13) }) else { return .malformed("a CR that does not end a line") }
+        let lines = byteLines.map { String(decoding: $0, as: UTF8.self) }
         let parts = lines[0].split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 3 else { return .malformed("request line is not METHOD TARGET VERSION") }
         let (method, target, version) = (String(parts[0]), String(parts[1]), String(parts[2]))
@@ -35,19 +40,22 @@ public enum HTTPRequestHead: Equatable, Sendable {
             }
             let name = line[..<colon].lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
-            if name == "content-length", value != "0" { return .malformed("a request body is not accepted") }
+            if name == "content-length" {
+                guard !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return .malformed("bad Content-Length") }
+                if value.contains(where: { $0 != "0" }) { return .malformed("a request body is not accepted") }
+            }
             if name == "transfer-encoding" { return .malformed("a request body is not accepted") }
         }
         return .request(method: method, target: target)
     }
 
-    /// The offset just past the blank line (`\r\n\r\n`) that ends the head, if it has arrived.
+    /// The offset just past the empty line (CRLF or LF alone) that ends the head, if it has arrived.
     static func headEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        var index = 0
-        while index + 3 < bytes.count {
-            if bytes[index] == 13, bytes[index + 1] == 10, bytes[index + 2] == 13, bytes[index + 3] == 10 { return index + 4 }
-            index += 1
+        var lineStart = 0
+        for (index, byte) in bytes.enumerated() where byte == 10 {
+            let length = index - lineStart
+            if length == 0 || (length == 1 && bytes[lineStart] == 13) { return index + 1 }
+            lineStart = index + 1
         }
         return nil
     }

@@ -17,6 +17,18 @@ import Testing
         ("GET / HTTP/1.1\r\n continued\r\n\r\n", .malformed("bad header line")),
         ("GET / HTTP/1.1\r\nno-colon\r\n\r\n", .malformed("bad header line")),
         ("GET /\u{1} HTTP/1.1\r\n\r\n", .malformed("request head is not printable ASCII")),
+        // Bare LF ends lines too (RFC 9112, 2.2), alone or mixed with CRLF; a CR elsewhere does not.
+        ("GET /metrics HTTP/1.1\nHost: x\n\n", .request(method: "GET", target: "/metrics")),
+        ("GET /metrics HTTP/1.1\r\nHost: x\n\r\n", .request(method: "GET", target: "/metrics")),
+        ("GET /metrics HTTP/1.1\nHost: x\n", .incomplete),
+        ("GET /metrics HTTP/1.1\r\nHost: x\ry\r\n\r\n", .malformed("a CR that does not end a line")),
+        ("GET /metrics HTTP/1.1\r\r\n\r\n", .malformed("a CR that does not end a line")),
+        // Content-Length is a number: any count of zeros is no body.
+        ("POST /metrics HTTP/1.1\r\nContent-Length: 00\r\n\r\n", .request(method: "POST", target: "/metrics")),
+        ("GET /metrics HTTP/1.1\r\nContent-Length:  0 \r\n\r\n", .request(method: "GET", target: "/metrics")),
+        ("GET /metrics HTTP/1.1\r\nContent-Length: 010\r\n\r\n", .malformed("a request body is not accepted")),
+        ("GET /metrics HTTP/1.1\r\nContent-Length: -0\r\n\r\n", .malformed("bad Content-Length")),
+        ("GET /metrics HTTP/1.1\r\nContent-Length:\r\n\r\n", .malformed("bad Content-Length")),
     ])
     func parses(text: String, expected: HTTPRequestHead) {
         #expect(HTTPRequestHead.parse(Array(text.utf8)) == expected)
