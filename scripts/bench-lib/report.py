@@ -673,6 +673,44 @@ def metrics_lines(samples):
         text.append(sentence)
     if text:
         lines += ["", text[0][0].upper() + text[0][1:] + "".join(f"; {t}" for t in text[1:]) + "."]
+    return lines + responder_lines(samples, boot_differences, rss_differences)
+
+
+def responder_lines(samples, boot_differences, rss_differences):
+    """The library the listener could have used: SwiftNIO's HTTP/1 responder against the same
+    program without NIO; [] when it was not measured."""
+    sizes = {s["variant"]: s["value"] for s in samples if s["bench"] == "responder_size"}
+    if not {"base-listener", "nio-responder"} <= sizes.keys():
+        return []
+    lines = ["", "### A library instead?", "",
+             "The listener is purpose-built. The library it could have used, measured: a SwiftNIO HTTP/1 responder "
+             "(scripts/bench-lib/responder, `nio-responder`: one event loop thread, NIO's least, `/metrics` answered "
+             "with a body of a node's size) and the same program without NIO (`base-listener`: it binds and waits), "
+             "both built as vpn-init is and stripped, started alternately in fresh namespaces. Spawn to listening "
+             "includes the shell's spawn, the same for both.", "",
+             "| program | size | spawn to listening | idle RSS | threads | scrape | RSS after the scrapes | runs |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    figures = {}
+    for variant in ("base-listener", "nio-responder"):
+        start, n = median(samples, "responder_start", variant, "ms")
+        rss, _ = median(samples, "responder_idle_rss", variant, "kB")
+        threads, _ = median(samples, "responder_threads", variant, "count")
+        scrape, _ = median(samples, "responder_scrape", variant, "ms")
+        after, _ = median(samples, "responder_rss_after_scrapes", variant, "kB")
+        figures[variant] = (start, rss, threads)
+        lines.append(f"| {variant} | {sizes[variant] / 1e6:.1f} MB | {fmt(start, 'ms')} | {fmt(rss and rss / 1024, 'MB', 2)} | "
+                     f"{'—' if threads is None else f'{threads:.0f}'} | {'—' if scrape is None else fmt(scrape, 'ms', 2)} | "
+                     f"{'—' if after is None else fmt(after / 1024, 'MB', 2)} | {n} |")
+    (base_start, base_rss, base_threads), (nio_start, nio_rss, nio_threads) = figures["base-listener"], figures["nio-responder"]
+    if None not in (base_start, base_rss, base_threads, nio_start, nio_rss, nio_threads):
+        sentence = (f"NIO adds {(sizes['nio-responder'] - sizes['base-listener']) / 1e6:.1f} MB to the executable, "
+                    f"{(nio_rss - base_rss) / 1024:.1f} MB of idle RSS, {nio_threads - base_threads:.0f} thread(s) and "
+                    f"{nio_start - base_start:.1f} ms to the start")
+        if boot_differences and rss_differences:
+            sentence += (f"; vpn-init's own listener adds a median {statistics.median(rss_differences):+.0f} KB of idle RSS, "
+                         f"no thread, and {statistics.median(boot_differences):+.2f} ms to boot to ready (the table above)")
+        lines += ["", sentence + ". In PID 1, a second thread would also be the first: the loop, its signals and "
+                  "its children are single-threaded by design (docs/ARCHITECTURE.md)."]
     return lines
 
 
