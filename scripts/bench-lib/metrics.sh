@@ -10,21 +10,28 @@
 
 metrics_scrapes=100
 
+# scrape_and_record NS ADDRESS VARIANT PID RUN SCRAPE_BENCH RSS_BENCH: $metrics_scrapes scrapes of
+# http://ADDRESS/metrics inside NS; records their median time as SCRAPE_BENCH and PID's VmRSS
+# after them as RSS_BENCH.
+scrape_and_record() {
+  local ns=$1 address=$2 variant=$3 pid=$4 run=$5 answers ok
+  # curl's URL range: $metrics_scrapes requests in turn, each on its own connection (the
+  # server closes every one); `?N` is a query the listener ignores. The bodies go to
+  # /dev/null, one "status seconds" line per request to stderr.
+  answers=$(ip netns exec "$ns" curl -s --max-time 60 -w '%{stderr}%{http_code} %{time_total}\n' \
+    "http://$address/metrics?[1-$metrics_scrapes]" 2>&1 >/dev/null)
+  ok=$(grep -c '^200 ' <<<"$answers")
+  [ "$ok" = "$metrics_scrapes" ] || { note "$variant: $ok of $metrics_scrapes scrapes answered 200"; return 0; }
+  # shellcheck disable=SC2046
+  record "$6" "$variant" ms "$(median $(awk '{ print $2 * 1000 }' <<<"$answers") | awk '{ printf "%.2f", $1 }')" \
+    run="$run" scrapes="$metrics_scrapes"
+  record "$7" "$variant" kB "$(status_kb "$pid" VmRSS)" run="$run" scrapes="$metrics_scrapes"
+}
+
 # metrics_scrape VARIANT PID NS RUN: boot_once's idle step.
 metrics_scrape() {
-  local variant=$1 pid=$2 ns=$3 run=$4 answers ok
-  [ "$variant" = vpn-init-metrics ] || return 0
-  # curl's URL range: $metrics_scrapes requests in turn, each on its own connection (vpn-init
-  # closes every one); `?N` is a query the listener ignores. The bodies go to /dev/null, one
-  # "status seconds" line per request to stderr.
-  answers=$(ip netns exec "$ns" curl -s --max-time 60 -w '%{stderr}%{http_code} %{time_total}\n' \
-    "http://$boot_metrics_listen/metrics?[1-$metrics_scrapes]" 2>&1 >/dev/null)
-  ok=$(grep -c '^200 ' <<<"$answers")
-  [ "$ok" = "$metrics_scrapes" ] || { note "metrics: $ok of $metrics_scrapes scrapes answered 200"; return 0; }
-  # shellcheck disable=SC2046
-  record scrape_metrics "$variant" ms "$(median $(awk '{ print $2 * 1000 }' <<<"$answers") | awk '{ printf "%.2f", $1 }')" \
-    run="$run" scrapes="$metrics_scrapes"
-  record rss_after_scrapes_metrics "$variant" kB "$(status_kb "$pid" VmRSS)" run="$run" scrapes="$metrics_scrapes"
+  [ "$1" = vpn-init-metrics ] || return 0
+  scrape_and_record "$3" "$boot_metrics_listen" "$1" "$2" "$4" scrape_metrics rss_after_scrapes_metrics
 }
 
 # bench_metrics RUNS: RUNS interleaved boots of vpn-init and vpn-init-metrics, with the scrapes.

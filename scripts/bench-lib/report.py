@@ -685,7 +685,7 @@ def responder_lines(samples, boot_differences, rss_differences):
     lines = ["", "### A library instead?", "",
              "The listener is purpose-built. The library it could have used, measured: a SwiftNIO HTTP/1 responder "
              "(scripts/bench-lib/responder, `nio-responder`: one event loop thread, NIO's least, `/metrics` answered "
-             "with a body of a node's size) and the same program without NIO (`base-listener`: it binds and waits), "
+             "with a fixed body of a node's size, so its scrape reads no device, unlike vpn-init's) and the same program without NIO (`base-listener`: it binds and waits), "
              "both built as vpn-init is and stripped, started alternately in fresh namespaces. Spawn to listening "
              "includes the shell's spawn, the same for both.", "",
              "| program | size | spawn to listening | idle RSS | threads | scrape | RSS after the scrapes | runs |",

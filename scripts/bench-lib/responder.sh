@@ -25,7 +25,7 @@ responder_build() {
 
 # responder_once VARIANT RUN: one start of VARIANT in a fresh namespace, measured.
 responder_once() {
-  local variant=$1 run=$2 ns=bench-responder-$$ pid started line answers ok
+  local variant=$1 run=$2 ns=bench-responder-$$ pid started line
   netns_new "$ns" || return 1
   mkfifo "$work/responder.out"
   started=$(date +%s%N)
@@ -41,19 +41,8 @@ responder_once() {
     sleep 1
     record responder_idle_rss "$variant" kB "$(status_kb "$pid" VmRSS)" run="$run"
     record responder_threads "$variant" count "$(awk '$1 == "Threads:" { print $2 }' "/proc/$pid/status")" run="$run"
-    if [ "$variant" = nio-responder ]; then
-      answers=$(ip netns exec "$ns" curl -s --max-time 60 -w '%{stderr}%{http_code} %{time_total}\n' \
-        "http://127.0.0.1:$responder_port/metrics?[1-$metrics_scrapes]" 2>&1 >/dev/null)
-      ok=$(grep -c '^200 ' <<<"$answers")
-      if [ "$ok" = "$metrics_scrapes" ]; then
-        # shellcheck disable=SC2046
-        record responder_scrape "$variant" ms "$(median $(awk '{ print $2 * 1000 }' <<<"$answers") | awk '{ printf "%.2f", $1 }')" \
-          run="$run" scrapes="$metrics_scrapes"
-        record responder_rss_after_scrapes "$variant" kB "$(status_kb "$pid" VmRSS)" run="$run" scrapes="$metrics_scrapes"
-      else
-        note "responder: $ok of $metrics_scrapes scrapes answered 200"
-      fi
-    fi
+    [ "$variant" = nio-responder ] &&
+      scrape_and_record "$ns" "127.0.0.1:$responder_port" "$variant" "$pid" "$run" responder_scrape responder_rss_after_scrapes
   fi
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
