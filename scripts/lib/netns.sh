@@ -88,12 +88,15 @@ captured() { tcpdump -r "$1" -n "${@:2}" 2>/dev/null; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$(pid_of "$1")/status" 2>/dev/null; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$(pid_of "$1")/status" 2>/dev/null; }
 reset_hwm() { echo 5 >"/proc/$(pid_of "$1")/clear_refs"; }  # proc(5): clear_refs, "5"
-# settled_rss NAME: the lowest VmRSS over 3 s, so that memory still in flight is not counted.
+# settled_rss NAME: the lowest VmRSS once it has stopped falling for 3 s (sampled every 0.2 s,
+# for 10 s at most), so that memory still in flight, or closes a loaded machine has not handled
+# yet, are not counted.
 settled_rss() {
-    local lowest="" now
-    for _ in $(seq 15); do
+    local lowest="" now steady=0
+    for _ in $(seq 50); do
         now=$(rss_kb "$1")
-        [ -z "$lowest" ] || [ "${now:-0}" -lt "$lowest" ] && lowest=$now
+        if [ -z "$lowest" ] || [ "${now:-0}" -lt "$lowest" ]; then lowest=$now; steady=0; else steady=$((steady + 1)); fi
+        [ "$steady" -ge 15 ] && break
         sleep 0.2
     done
     echo "$lowest"
